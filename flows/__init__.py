@@ -1,0 +1,1 @@
+"""Prefect flows (they only wire tasks together) and the ``tweetsent`` command line."""

@@ -1,0 +1,239 @@
+"""Database schema and access: one schema for SQLite and PostgreSQL (SQLAlchemy 2 Core).
+
+Timestamps are stored as naive UTC everywhere, because SQLite has no time-zone type and the same
+SQL must read the same on both databases.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.engine import Connection, make_url
+
+metadata = MetaData()
+
+tweets = Table(
+    "tweets",
+    metadata,
+    # "<namespace>:<source id>": "x:<id>" for Twitter/X ids whatever file they came from, so the
+    # same tweet seen in two exports is one row; content-derived for sources without ids.
+    Column("id", String(96), primary_key=True),
+    Column("source", String(32), nullable=False),
+    Column("source_id", String(80), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("clean_text", Text, nullable=False),
+    Column("created_at", DateTime, nullable=True),
+    Column("author", String(128), nullable=True),
+    Column("lang", String(16), nullable=True),
+    Column("topic", String(128), nullable=True),
+    Column("batch_id", Integer, ForeignKey("ingest_batches.id"), nullable=False),
+    Column("ingested_at", DateTime, nullable=False),
+    Index("ix_tweets_created_at", "created_at"),
+    Index("ix_tweets_batch_id", "batch_id"),
+)
+
+labels = Table(
+    "labels",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tweet_id", String(96), ForeignKey("tweets.id"), nullable=False),
+    Column("label", String(32), nullable=False),
+    # gold: from a labelled dataset; human: annotation; weak: heuristics.
+    Column("origin", String(16), nullable=False),
+    Column("batch_id", Integer, ForeignKey("ingest_batches.id"), nullable=True),
+    Column("labeled_at", DateTime, nullable=False),
+    UniqueConstraint("tweet_id", "origin", name="uq_labels_tweet_origin"),
+    Index("ix_labels_origin", "origin"),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("batch_id", Integer, ForeignKey("ingest_batches.id"), nullable=False),
+    Column("source", String(32), nullable=False),
+    # "path:line" for files, "synthetic#n" for generated rows.
+    Column("location", String(1024), nullable=False),
+    # invalid: the row was rejected. conflict: the tweet was already stored (the row counts as a
+    # duplicate) but this row disagrees with the stored label; kept here for review.
+    Column("kind", String(16), nullable=False),
+    Column("tweet_id", String(96), nullable=True),
+    Column("raw", Text, nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("quarantined_at", DateTime, nullable=False),
+    Index("ix_quarantine_batch", "batch_id"),
+)
+
+ingest_batches = Table(
+    "ingest_batches",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(32), nullable=False),
+    Column("origin", String(2048), nullable=False),
+    # sha256 of a file's bytes (plus the day for replay, the spec for synthetic). Unique: the same
+    # input is never stored twice, even by two runs racing each other.
+    Column("fingerprint", String(160), nullable=False, unique=True),
+    Column("format", String(32), nullable=False),
+    Column("rows_read", Integer, nullable=False, default=0),
+    Column("rows_inserted", Integer, nullable=False, default=0),
+    Column("rows_duplicate", Integer, nullable=False, default=0),
+    Column("rows_quarantined", Integer, nullable=False, default=0),
+    Column("label_conflicts", Integer, nullable=False, default=0),
+    Column("labels_inserted", Integer, nullable=False, default=0),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime, nullable=True),
+)
+
+TABLES: tuple[Table, ...] = (tweets, labels, quarantine, ingest_batches)
+
+_SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+def utcnow() -> datetime:
+    """Naive UTC now (see the module docstring for why naive)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def normalize_url(url: str) -> str:
+    """Accept the URL forms people paste: postgres:// and postgresql:// mean psycopg 3 here."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str, schema: str | None = None) -> Engine:
+    """Engine for ``url`` with the settings tweetsent relies on.
+
+    SQLite gets WAL (readers never block the writer, so analysts can query during a run) and a
+    busy timeout (a second writer waits instead of failing at once). PostgreSQL optionally keeps
+    the tables in ``schema``.
+    """
+    url = normalize_url(url)
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # sqlalchemy.exc.ArgumentError
+        raise ValueError(f"TWEETSENT_DB_URL={url!r} is not a database URL: {exc}") from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            from pathlib import Path
+
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 60})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - exercised by every test
+            # Let SQLAlchemy's "begin" event below emit BEGIN, so writers can ask for IMMEDIATE.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=60000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            # Safe with WAL: a crash can lose the last transaction, never corrupt the file.
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # pragma: no cover - exercised by every test
+            # A deferred transaction that reads, then writes, fails at once with SQLITE_BUSY when
+            # another writer committed in between; IMMEDIATE takes the write lock up front and
+            # waits (busy timeout) instead.
+            immediate = conn.get_execution_options().get("tweetsent_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+    if backend == "postgresql":
+        connect_args: dict[str, Any] = {}
+        if schema:
+            if not _SCHEMA_NAME.match(schema):
+                raise ValueError(f"TWEETSENT_DB_SCHEMA={schema!r} is not a plain schema name")
+            connect_args["options"] = f"-csearch_path={schema}"
+        engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+        if schema:
+            with engine.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        return engine
+    raise ValueError(f"TWEETSENT_DB_URL: unsupported database {backend!r} (use sqlite or postgresql)")
+
+
+def init_db(engine: Engine) -> None:
+    """Create missing tables (safe to call on every start)."""
+    metadata.create_all(engine)
+
+
+def open_db(settings) -> Engine:
+    """Engine for the configured database, with its tables created on first use."""
+    return get_engine(settings.db_url, settings.db_schema)
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that will write: all or nothing, and on SQLite it holds the write lock."""
+    with engine.connect() as conn:
+        conn.execution_options(tweetsent_write=True)
+        with conn.begin():
+            yield conn
+
+
+def chunked(seq: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(seq), size):
+        yield seq[start : start + size]
+
+
+#: Bound parameters per IN (...) list; SQLite's default limit is 32,766, PostgreSQL's 65,535.
+IN_CHUNK = 5000
+
+
+def table_counts(conn: Connection) -> dict[str, int]:
+    return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in TABLES}
+
+
+def dumps(value: Any) -> str:
+    """JSON for raw records: keeps non-ASCII readable, turns anything odd into a string."""
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+_ENGINES: dict[tuple[str, str | None], Engine] = {}
+
+
+def get_engine(url: str, schema: str | None = None) -> Engine:
+    """One engine (and so one connection pool) per database per process, tables created."""
+    key = (normalize_url(url), schema)
+    engine = _ENGINES.get(key)
+    if engine is None:
+        engine = make_engine(url, schema)
+        init_db(engine)
+        _ENGINES[key] = engine
+    return engine
+
+
+def dispose_engines() -> None:
+    """Close every cached pool (tests, and before a process forks)."""
+    for engine in _ENGINES.values():
+        engine.dispose()
+    _ENGINES.clear()
