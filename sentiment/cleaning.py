@@ -18,9 +18,10 @@ Order of the steps in :func:`clean_text` (and why this order)
    An ``@`` glued to a word character (``me@example.com``) is not a mention, as on Twitter.
 5. **Emoji** -> words via ``emoji.demojize`` ("😂" -> " face with tears of joy "), only when
    the tweet is non-ASCII, and then only on the runs of characters that can be part of an
-   emoji (demojize is slow; most airline tweets are ASCII). Runs of 3+ identical emoji collapse to two. Invisible joiners /
-   variation selectors left over are removed here, after demojize, because demojize needs
-   them to recognise multi-code-point emoji.
+   emoji (demojize is slow; most airline tweets are ASCII). Runs of 3+ identical emoji
+   collapse to two. Invisible joiners / variation selectors left over are removed here, after
+   demojize, because demojize needs them to recognise multi-code-point emoji. Before the
+   elongation step so that a name such as "zzz" is shortened in the same pass (idempotence).
 6. **Hashtags**: ``#`` dropped and CamelCase split ("#NeverAgain" -> "Never Again"), before
    the slang step so that hashtag words get expanded too ("#DontFly" -> "Do not Fly").
 7. **Emoticons** -> words (":)" -> "smile"), detected with NLTK's ``EMOTICON_RE`` wrapped in
@@ -29,19 +30,26 @@ Order of the steps in :func:`clean_text` (and why this order)
    whole (the repeated mouth is absorbed by the emoticon).
 8. **Elongation**: 3+ repeats of a non-digit character -> 2 ("soooo" -> "soo", "!!!!" -> "!!").
    Digits are exempt because "1000" or "AA1111" are not elongations.
-9. **Contractions and slang** expanded with one alternation regex + dict lookup
-   ("can't" -> "cannot", "don’t" -> "do not", "u" -> "you"), last so that it also sees the
+9. **Contractions and slang** expanded with one compiled (trie-shaped) alternation + dict
+   lookup for whole words, then one small pattern for suffixes (n't, 're, 'm, 'll, 've, 'd)
+   ("can't" -> "cannot", "don’t" -> "do not", "u" -> "you"). Last so that it also sees the
    words produced by the hashtag split. Possessive ``'s`` ("United's") is left alone.
 10. **Whitespace** collapsed to single spaces and stripped. If the result is empty although the
-    input had visible characters, the whitespace-normalised input is returned instead, so a
-    non-blank tweet never becomes empty.
+    input had visible characters, the whitespace-normalised input (minus control/invisible
+    characters) is returned instead, so a non-blank tweet never becomes empty. Input made only
+    of whitespace, control or zero-width characters gives "".
 
 Case is preserved (BERT tokenizers decide about lower-casing); expansions follow the case of
 what they replace ("Can't" -> "Cannot", "DON'T" -> "DO NOT"; slang acronyms such as "DM" or
 "OMG" are expanded in lower case unless written Title-case).
 
 Everything here is a module-level constant (compiled regexes, read-only dicts); there is no
-mutable global state and nothing happens at import time besides compiling patterns.
+mutable global state and nothing happens at import time besides compiling patterns (and
+reading the emoji package's table to build a character class). Inputs are never mutated.
+
+Measured speed (throwaway script, 20,000 synthetic airline tweets, ~94 chars, 25% with emoji,
+one core, CPython 3.11): ~30,000 tweets/s for ``clean_text`` in a loop, ~37,000/s on the
+ASCII-only ones, ~23,000/s on those with emoji.
 """
 
 from __future__ import annotations
@@ -97,6 +105,7 @@ def _url_placeholder(match: re.Match[str]) -> str:
         return " " + _URL_PLACEHOLDER
     return _URL_PLACEHOLDER
 
+
 # Twitter handles are ASCII [A-Za-z0-9_]. The lookbehind rejects an '@' glued to a word
 # character, which is what keeps e-mail addresses (me@example.com) from becoming mentions.
 _MENTION_RE = re.compile(r"(?<![\w@])@[A-Za-z0-9_]+")
@@ -109,7 +118,6 @@ _MENTION_PLACEHOLDER = "@user"
 # Every non-ASCII code point that occurs in any emoji sequence (incl. ZWJ, U+FE0F, U+20E3 for
 # keycaps). Text outside this set cannot be part of an emoji ("’", "…", "é" are not in it).
 _EMOJI_CHARS = frozenset(c for e in emoji.EMOJI_DATA for c in e if not c.isascii())
-
 
 
 def _char_class(chars: Iterable[str], max_gap: int) -> str:
@@ -252,6 +260,7 @@ _ELONGATION_RE = re.compile(r"(.)\1\1+", re.DOTALL)
 def _shorten(match: re.Match[str]) -> str:
     char = match.group(1)
     return match.group(0) if char.isdigit() else char + char
+
 
 # --------------------------------------------------------------------------------------------
 # 9. Contractions and slang

@@ -113,9 +113,13 @@ def make_record(
         problems.append(f"invalid UTF-8 bytes in {', '.join(bad_bytes)}")
     sid = empty_to_none(fields["source_id"])
     text_value = fields["text"]
-    tid, namespace = tweet_id_for(None if id_from_text else sid, text_value)
-    if id_from_text and text_value is not None:
+    if id_from_text:
+        tid, namespace = tweet_id_for(None, text_value)
         sid = tid.split(":", 1)[1] if tid else None
+    elif sid is None:
+        tid, namespace = None, "x"  # the layout has ids and this row has none: validation rejects it
+    else:
+        tid, namespace = tweet_id_for(sid, None)
     created_raw = empty_to_none(fields["created_at"])
     label_value = empty_to_none(fields["label"])
     raw_text = raw if isinstance(raw, str) else dumps(raw)

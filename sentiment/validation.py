@@ -20,7 +20,7 @@ from sentiment.db import utcnow
 
 #: Twitter went live on 2006-03-21; anything earlier is a parsing or data error.
 EARLIEST_TWEET = datetime(2006, 3, 1)
-LANG_CODE = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$"
+LANG_CODE = r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?$"
 #: What ``tweet_id_for`` puts before the id; X ids are numbers (an Excel-mangled "5.7E+17" is not).
 X_ID = r"^\d{1,20}$"
 

@@ -210,7 +210,8 @@ def read_file(input: FileInput) -> SourceBatch:
 
 def _csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
     """Yield (first line number, fields) per CSV record; quoted newlines are part of a record."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: an unclosed quote would otherwise swallow the rest of the file into one field.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     line = 1
     while True:
         try:

@@ -149,8 +149,8 @@ _CARRY_ITEMS = (
 )
 _SPORTS_ITEMS = ("surfboard", "golf bag", "bike", "pair of skis", "snowboard", "kayak paddle")
 _FOOD_ITEMS = (
-    "chicken wrap", "pasta", "cheese plate", "pretzels", "coffee", "breakfast sandwich",
-    "cookies", "veggie bowl", "hot chocolate", "snack box", "curry", "omelette",
+    "chicken wrap", "pasta", "cheese plate", "pretzel pack", "coffee", "breakfast sandwich",
+    "cookie", "veggie bowl", "hot chocolate", "snack box", "curry", "omelette",
 )
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _DAY_PAST = (
@@ -160,7 +160,7 @@ _DAY_PAST = (
 _DAY_FUTURE = ("tomorrow", "next week", "on Friday", "this weekend", "next month", "on Monday")
 _DAY_NOUNS = ("day", "week", "weekend", "birthday", "anniversary", "vacation", "whole trip")
 _MONTHS = ("November", "October", "December", "last month", "the summer", "September")
-_EXCLAIMS = {"negative": ("!", "!!", "."), "neutral": ("?", ".", ""), "positive": ("!", "!!", ".")}
+_EXCLAIMS = {"negative": ("!", "!!", "."), "neutral": (".", "", "!"), "positive": ("!", "!!", ".")}
 
 # Sentiment-bearing decoration. Emoji mostly match the label; _EMOJI_CROSS ones can go anywhere.
 _EMOJI = {
@@ -232,7 +232,7 @@ _TEMPLATES = {
         "love spending my {day_noun} stuck at gate {gate} because your crew didn't show up",
         "you lost {bag} AGAIN. third time this year",
         "{bag} went to {city2} and I went to {city}. how does that even happen",
-        "been on hold for {mins} minutes. is anyone actually working {day}?",
+        "been on hold for {mins} minutes. is anyone actually working today?",
         "cancelled {flight} {day} and rebooked me for {weekday}?? {wtf}",
         "not happy. paid {amount} for a seat with \"extra legroom\" and my knees are in my chest",
         "never again. {flight} was the worst travel experience of my life",
@@ -280,6 +280,9 @@ _TEMPLATES = {
         "I've been a {loyalty} member for {n2} years and this is how you treat me?",
         "my {mins} minute layover in {city} turned into an overnight stay. zero help",
         "ran to gate {gate} only to find out it moved to {gate2}. no one told us",
+        "{bad_clause} and {bad_clause2}. again",
+        "{flight}: {bad_clause}, {bad_clause2}. {smh}",
+        "{bad_clause}. {bad_clause2}. and you wonder why people complain",
     ),
     "neutral": (
         "what's the baggage allowance for {route}?",
@@ -367,6 +370,9 @@ _TEMPLATES = {
         "so glad I switched to {name}. {n} flights this month and zero problems",
         "the captain on {flight} gave us a tour of the cockpit after landing. {omg} so cool",
         "lost my wallet at {airport} and your staff tracked it down in an hour. heroes",
+        "{good_clause} and {good_clause2}. great trip",
+        "{flight}: {good_clause}, {good_clause2}. thank you",
+        "{good_clause}, {good_clause2} and we landed in {city} on time",
     ),
 }
 
@@ -421,24 +427,36 @@ _AMBIGUOUS = (
     ("didn't expect that from {name}", (1.0, 0.2, 1.0)),
     ("wow, {route} in {n3} hours", (0.8, 0.5, 0.8)),
     ("the {food} is back on the menu", (0.4, 0.8, 1.0)),
+    ("mixed feelings about {flight}: {good_clause}, but {bad_clause}", (0.8, 1.0, 0.5)),
+    ("{flight} recap: {bad_clause}, {good_clause}", (0.8, 0.7, 0.7)),
+    ("{good_clause}, {bad_clause}. average trip", (0.5, 1.0, 0.4)),
+    ("so that happened on {flight}", (1.0, 0.5, 0.5)),
+    ("{name} never fails to surprise me", (1.0, 0.3, 0.8)),
+    ("{hours} hours at {airport} later and I'm finally on the plane", (1.0, 0.7, 0.5)),
+    ("thanks for the update on {flight} I guess", (1.0, 0.6, 0.2)),
+    ("sitting in {seat} for the next {n3} hours", (0.5, 1.0, 0.5)),
+    ("{crew_role} just announced we're {small_n} minutes ahead of schedule", (0.1, 1.0, 0.8)),
+    ("my first {name} flight in years", (0.5, 1.0, 0.7)),
 )
-_P_AMBIGUOUS = 0.07
-# 2) Mixed feelings: a clause of the opposite polarity in front of the one that decides.
-_CONCESSIONS = {
-    "negative": (
-        "the crew was lovely but", "I usually love flying with you but", "normally a big fan but",
-        "your flight attendants are great but", "no complaints about the seats but",
-        "thanks for the free snacks I guess but", "the app is nice and all but",
-        "I've been loyal for {n2} years but", "the pilot was friendly but", "the flight itself was fine but",
-    ),
-    "positive": (
-        "the flight was late but", "boarding was chaos but", "after a rough start,",
-        "despite the {hours} hour delay,", "I was ready to complain but", "bags took forever but",
-        "the wifi was down but", "not gonna lie I was nervous but", "the seats are tight but",
-        "I've had bad luck with you before but",
-    ),
-}
-_P_CONCESSION = {"negative": 0.12, "neutral": 0.0, "positive": 0.16}
+_P_AMBIGUOUS = 0.12
+# 2) Mixed feelings: a clause of the opposite polarity next to the one that decides, e.g.
+#    "the crew was lovely but you lost my bag AGAIN". The same clauses also stand alone in
+#    tweets of their own polarity, so the words alone don't decide the label; the structure does.
+_GOOD_CLAUSES = (
+    "the crew was lovely", "the seats were comfy", "the pilot was friendly", "the snacks were good",
+    "the app works great", "check-in was quick", "the flight attendants were so kind",
+    "the plane was spotless", "boarding was smooth", "the wifi was fast", "the gate agent was helpful",
+    "we landed early", "the legroom was decent", "the coffee was actually good",
+)
+_BAD_CLAUSES = (
+    "the flight was late", "boarding was chaos", "the wifi was down", "bags took forever",
+    "the seats were cramped", "the app kept crashing", "the cabin was freezing",
+    "we sat on the tarmac for an hour", "the gate changed twice", "the food was cold",
+    "the line at check-in was huge", "my seat wouldn't recline", "the plane smelled weird",
+    "the overhead bins were full",
+)
+_P_CONCESSION = {"negative": 0.12, "neutral": 0.0, "positive": 0.18}
+_CONCESSION_CLAUSE = {"negative": "good_clause", "positive": "bad_clause"}
 
 # Casual writers abbreviate: each matching word is swapped with probability _P_SLANG_WORD.
 _SLANG = {
@@ -645,6 +663,10 @@ _SLOTS: dict[str, _SlotFn] = {
     "weekday2": _other(_WEEKDAYS, "weekday"),
     "month": _choice(_MONTHS),
     "month2": _choice(("March", "April", "May", "June", "July", "August", "the spring", "the summer")),
+    "good_clause": _choice(_GOOD_CLAUSES),
+    "good_clause2": _other(_GOOD_CLAUSES, "good_clause"),
+    "bad_clause": _choice(_BAD_CLAUSES),
+    "bad_clause2": _other(_BAD_CLAUSES, "bad_clause"),
     "name": lambda rng, airline, ctx: airline[0],
     "loyalty": lambda rng, airline, ctx: airline[3],
     **{slot: _interjection(slot) for slot in _INTERJECTIONS},
@@ -670,7 +692,6 @@ _AMBIGUOUS_CUM = {
     label: tuple(accumulate(weights[k] for _template, weights in _AMBIGUOUS))
     for k, label in enumerate(SYNTHETIC_LABELS)
 }
-_PARSED_CONCESSIONS = {label: tuple(map(_parse, _CONCESSIONS.get(label, ()))) for label in SYNTHETIC_LABELS}
 
 
 def _render(parts: _Parsed, rng: Random, airline: _Airline, ctx: dict) -> str:
@@ -774,8 +795,11 @@ def _tweet_text(rng: Random, label: str, airline: _Airline, author_casual: bool)
     else:
         body = _render(rng.choice(_PARSED_TEMPLATES[label]), rng, airline, ctx)
         if rng.random() < _P_CONCESSION[label] and " but " not in body:
-            concession = _render(rng.choice(_PARSED_CONCESSIONS[label]), rng, airline, ctx)
-            body = f"{concession} {body}"
+            clause = _SLOTS[_CONCESSION_CLAUSE[label]](rng, airline, ctx)
+            if rng.random() < 0.7:
+                body = f"{clause} but {body}"
+            else:
+                body = f"{body.rstrip('.!?')}. {clause} though"
     if rng.random() < _P_OPENER[label]:
         opener = _render(rng.choice(_PARSED_OPENERS[label]), rng, airline, {"casual": casual})
         if opener not in body:
@@ -823,7 +847,10 @@ def _tweet_text(rng: Random, label: str, airline: _Airline, author_casual: bool)
     elif r < 0.95:
         text = f"{body} #{airline[1]}"
     else:
-        text = f"{airline[0]} {body}" if rng.random() < 0.5 else f"{body} - {airline[0]}"
+        if airline[0] in body:
+            text = f"{handle} {body}"
+        else:
+            text = f"{airline[0]} {body}" if rng.random() < 0.5 else f"{body} - {airline[0]}"
 
     if rng.random() < _P_EXTRA_MENTION:
         friend = "@" + _handle(rng)
