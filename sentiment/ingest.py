@@ -25,7 +25,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
 from sentiment.cleaning import clean_texts
-from sentiment.db import IN_CHUNK, chunked, dumps, ingest_batches, labels, quarantine, tweets, utcnow, write_transaction
+from sentiment.db import IN_CHUNK, bulk_insert, chunked, ingest_batches, labels, quarantine, tweets, utcnow, write_transaction
 from sentiment.records import SourceBatch
 from sentiment.validation import ValidationResult
 
@@ -236,8 +236,7 @@ def store_batch(engine: Engine, prepared: PreparedBatch, write_rows: int = 20_00
             summary.rows_inserted = len(new_tweets)
             summary.labels_inserted = len(new_labels)
             for table, rows in ((tweets, new_tweets), (labels, new_labels), (quarantine, quarantined)):
-                for part in chunked(rows, write_rows):
-                    conn.execute(table.insert(), list(part))
+                bulk_insert(conn, table, rows, write_rows)
             summary.finished_at = utcnow()
             conn.execute(
                 ingest_batches.update()

@@ -104,17 +104,19 @@ def test_conflicting_labels_keep_the_first_and_are_recorded(engine):
 def test_a_crash_while_storing_leaves_nothing_and_a_rerun_completes(engine, tmp_path, monkeypatch):
     path = write_malformed(tmp_path / "malformed.csv")
     batch = read_file(FileInput(path))
-    real_insert = quarantine.insert
+    real_bulk_insert = lib.bulk_insert
 
-    def exploding_insert(*args, **kwargs):
-        raise ConnectionError("database went away")
+    def dies_on_quarantine(conn, table, rows, *args):
+        if table is quarantine:  # tweets and labels are written by now
+            raise ConnectionError("database went away")
+        return real_bulk_insert(conn, table, rows, *args)
 
-    monkeypatch.setattr(quarantine, "insert", exploding_insert)
+    monkeypatch.setattr(lib, "bulk_insert", dies_on_quarantine)
     with pytest.raises(ConnectionError):
         run_library_ingest(engine, batch)
     with engine.connect() as conn:
         assert set(table_counts(conn).values()) == {0}  # no partial batch
-    monkeypatch.setattr(quarantine, "insert", real_insert)
+    monkeypatch.setattr(lib, "bulk_insert", real_bulk_insert)
     summary = run_library_ingest(engine, batch)
     assert summary.rows_inserted == len(GOOD) and summary.rows_quarantined == len(BAD)
 
