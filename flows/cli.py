@@ -81,6 +81,7 @@ def print_summaries(summaries) -> None:
     for s in summaries:
         row = s.to_dict()
         if s.skipped:
+            row.update({c: None for c in columns[3:7]})
             row.update(rows_read="skipped", origin=f"{s.origin}: {s.skip_reason}")
         rows.append(row)
     print_table(rows, columns)

@@ -49,7 +49,7 @@ tweets = Table(
     Column("created_at", DateTime, nullable=True),
     Column("author", String(128), nullable=True),
     Column("lang", String(16), nullable=True),
-    Column("topic", String(128), nullable=True),
+    Column("topic", Text, nullable=True),
     Column("batch_id", Integer, ForeignKey("ingest_batches.id"), nullable=False),
     Column("ingested_at", DateTime, nullable=False),
     Index("ix_tweets_created_at", "created_at"),
@@ -77,7 +77,7 @@ quarantine = Table(
     Column("batch_id", Integer, ForeignKey("ingest_batches.id"), nullable=False),
     Column("source", String(32), nullable=False),
     # "path:line" for files, "synthetic#n" for generated rows.
-    Column("location", String(1024), nullable=False),
+    Column("location", Text, nullable=False),
     # invalid: the row was rejected. conflict: the tweet was already stored (the row counts as a
     # duplicate) but this row disagrees with the stored label; kept here for review.
     Column("kind", String(16), nullable=False),
@@ -93,7 +93,7 @@ ingest_batches = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("source", String(32), nullable=False),
-    Column("origin", String(2048), nullable=False),
+    Column("origin", Text, nullable=False),
     # sha256 of a file's bytes (plus the day for replay, the spec for synthetic). Unique: the same
     # input is never stored twice, even by two runs racing each other.
     Column("fingerprint", String(160), nullable=False, unique=True),
@@ -258,3 +258,21 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], 
         return
     for part in chunked(rows, batch_rows):
         conn.execute(table.insert(), list(part))
+
+
+def schema_ddl() -> str:
+    """The schema as PostgreSQL DDL, for people to read (sql/schema.sql)."""
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    dialect = postgresql.dialect()
+    parts = ["-- Generated from sentiment/db.py; regenerate with: python -m sentiment.db > sql/schema.sql\n"]
+    for table in metadata.sorted_tables:
+        parts.append(str(CreateTable(table).compile(dialect=dialect)).strip() + ";\n")
+        for index in sorted(table.indexes, key=lambda i: i.name):
+            parts.append(str(CreateIndex(index).compile(dialect=dialect)).strip() + ";\n")
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(schema_ddl(), end="")

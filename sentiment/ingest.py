@@ -166,7 +166,7 @@ def store_batch(engine: Engine, prepared: PreparedBatch, write_rows: int = 20_00
                 return skipped_summary(batch, previous)
             batch_id = conn.execute(
                 ingest_batches.insert().values(
-                    source=batch.source, origin=batch.origin[:2048], fingerprint=batch.fingerprint, format=batch.format, started_at=started
+                    source=batch.source, origin=batch.origin, fingerprint=batch.fingerprint, format=batch.format, started_at=started
                 )
             ).inserted_primary_key[0]
             summary.batch_id = batch_id
@@ -224,9 +224,9 @@ def store_batch(engine: Engine, prepared: PreparedBatch, write_rows: int = 20_00
                     {
                         "batch_id": batch_id,
                         "source": record["source"],
-                        "location": record["location"][:1024],
+                        "location": record["location"],
                         "kind": "invalid",
-                        "tweet_id": record["id"][:96] if record["id"] else None,
+                        "tweet_id": record["id"] if record["id"] and len(record["id"]) <= 96 else None,
                         "raw": record["raw"],
                         "reasons": reasons,
                         "quarantined_at": now,

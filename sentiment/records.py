@@ -97,8 +97,13 @@ def make_record(
     label: Any = None,
     problems: list[str] | None = None,
     id_from_text: bool = False,
+    twitter_ids: bool = False,
 ) -> dict[str, Any]:
-    """Build a canonical record; ``problems`` collects what the reader already knows is wrong."""
+    """Build a canonical record; ``problems`` collects what the reader already knows is wrong.
+
+    ``twitter_ids``: the layout's ids are Twitter/X ids, so a non-numeric one (an id mangled by a
+    spreadsheet into ``5.70306E+17``) is an error for validation to catch, not another namespace.
+    """
     problems = list(problems or [])
     fields = {"source_id": source_id, "text": text, "created_at": created_at, "author": author, "lang": lang, "topic": topic, "label": label}
     bad_bytes = []
@@ -118,6 +123,8 @@ def make_record(
         sid = tid.split(":", 1)[1] if tid else None
     elif sid is None:
         tid, namespace = None, "x"  # the layout has ids and this row has none: validation rejects it
+    elif twitter_ids:
+        tid, namespace = f"x:{sid.strip()}", "x"
     else:
         tid, namespace = tweet_id_for(sid, None)
     created_raw = empty_to_none(fields["created_at"])

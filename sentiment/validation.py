@@ -46,10 +46,11 @@ def _suite_expectations(labels: Sequence[str], max_text_chars: int, now: datetim
             gxe.ExpectColumnValuesToMatchRegex(column="source_id", regex=X_ID, row_condition=Col("id_namespace") == "x"),
             "malformed tweet id (expected digits only)",
         ),
+        (gxe.ExpectColumnValueLengthsToBeBetween(column="source_id", min_value=1, max_value=80), "id longer than 80 characters"),
         (gxe.ExpectColumnValuesToNotBeNull(column="text"), "missing text"),
         (gxe.ExpectColumnValuesToMatchRegex(column="text", regex=r"\S"), "empty text"),
         (
-            gxe.ExpectColumnValueLengthsToBeBetween(column="text", min_value=1, max_value=max_text_chars),
+            gxe.ExpectColumnValueLengthsToBeBetween(column="text", max_value=max_text_chars),
             f"text longer than {max_text_chars} characters",
         ),
         (gxe.ExpectColumnValuesToNotMatchRegex(column="text", regex="\x00"), "NUL byte in text"),
@@ -73,8 +74,9 @@ def _run_suite(frame: pd.DataFrame, labels: Sequence[str], max_text_chars: int) 
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    # GX logs every metric at INFO; keep the pipeline's log readable.
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    # GX logs its set-up at INFO; keep the pipeline's log readable.
+    for name in ("great_expectations", "great_expectations.data_context.types.base"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     batch_definition = (

@@ -239,6 +239,7 @@ def _read_airline(input: FileInput, text: str) -> Iterator[dict[str, Any]]:
         yield make_record(
             source="airline",
             location=f"{input.path}:{line}",
+            twitter_ids=True,
             raw=dict(zip(header, row)) if len(row) == len(header) else row,
             source_id=get("tweet_id"),
             text=get("text"),
@@ -288,6 +289,7 @@ def _read_sentiment140(input: FileInput, text: str) -> Iterator[dict[str, Any]]:
         yield make_record(
             source="sentiment140",
             location=f"{input.path}:{line}",
+            twitter_ids=True,
             raw=dict(zip(names, row)) if len(row) == 6 else row,
             source_id=get("id"),
             text=get("text"),
@@ -395,6 +397,7 @@ def _read_x_api(input: FileInput, text: str) -> Iterator[dict[str, Any]]:
                 location=location,
                 raw=tweet,
                 source_id=tweet.get("id"),
+                twitter_ids=True,
                 text=tweet.get("text"),
                 created_at=tweet.get("created_at"),
                 author=users.get(author_id, author_id),
