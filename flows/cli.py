@@ -183,13 +183,167 @@ def synthetic(
 
 
 @app.command()
+def train(
+    epochs: Annotated[int | None, typer.Option(help="Epochs (default: TWEETSENT_EPOCHS).")] = None,
+    learning_rate: Annotated[float | None, typer.Option(help="Peak learning rate.")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Batch size.")] = None,
+    rebalance: Annotated[str | None, typer.Option(help="undersample, oversample or class-weights")] = None,
+    checkpoint: Annotated[str | None, typer.Option(help="Hugging Face name or local folder (default: the packaged MiniLM).")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Fine-tune a new model version on the labelled tweets (the retrain flow)."""
+    settings = load_settings()
+    settings.ensure_home()
+    prepare_prefect(settings)
+    from flows.retrain import retrain
+
+    try:
+        result = retrain(epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, rebalance=rebalance, checkpoint=checkpoint)
+    except (ValueError, LookupError) as exc:
+        raise fail(str(exc)) from None
+    if json_out:
+        print_json(result)
+        return
+    typer.echo(
+        f"model v{result['version_id']}: accuracy {result['accuracy']:.4f}, macro-F1 {result['macro_f1']:.4f} on the frozen test set "
+        f"({result['train_seconds']:.0f} s of training)\n{result['decision']['reason']}\nreport: {result['report']}"
+    )
+
+
+@app.command()
+def score(json_out: JsonOpt = False) -> None:
+    """Score every tweet the champion has not scored yet, then write the daily report."""
+    settings = load_settings()
+    settings.ensure_home()
+    prepare_prefect(settings)
+    from flows.nightly import score as score_flow
+
+    result = score_flow()
+    if json_out:
+        print_json(result)
+    elif "reason" in result:
+        raise fail(result["reason"] + ": run `tweetsent train` first", code=1)
+    else:
+        typer.echo(f"model v{result['model_version_id']}: scored {result['scored']:,} tweets ({result['tweets_per_s']:.0f} tweets/s)\nreport: {result['report']}")
+
+
+@app.command()
+def report(json_out: JsonOpt = False) -> None:
+    """Write the daily report for the champion's scores (without scoring)."""
+    from sentiment import registry
+    from sentiment.db import open_db
+    from sentiment.reports import write_daily_report
+
+    settings = load_settings()
+    engine = open_db(settings)
+    champion = registry.champion(engine, settings.label_set)
+    if champion is None:
+        raise fail(f"no champion model for labels {settings.label_set}: run `tweetsent train` first", code=1)
+    result = write_daily_report(engine, model_version_id=champion["id"], labels=settings.labels, tweets_scored=0, reports_dir=settings.reports_dir)
+    if json_out:
+        print_json({k: v for k, v in result.items() if k != "markdown"})
+    else:
+        typer.echo(result["markdown"])
+        typer.echo(f"report: {result['report_path']}")
+
+
+@app.command()
+def models(json_out: JsonOpt = False) -> None:
+    """List model versions with their test metrics, status and promotion decision."""
+    from sentiment import registry
+    from sentiment.db import open_db
+
+    rows = registry.list_versions(open_db(load_settings()))
+    if json_out:
+        print_json(rows)
+        return
+    for row in rows:
+        row["macro_f1"] = f"{row['test_macro_f1']:.4f}" if row["test_macro_f1"] is not None else ""
+        row["accuracy"] = f"{row['test_accuracy']:.4f}" if row["test_accuracy"] is not None else ""
+        row["decision"] = (row["promotion"] or {}).get("reason", "")
+    print_table(rows, ["id", "status", "label_set", "macro_f1", "accuracy", "created_at", "decision"])
+
+
+@app.command()
+def promote(version_id: Annotated[int, typer.Argument(help="Model version to make champion.")]) -> None:
+    """Make a model version the champion by hand (overrides the automatic rule)."""
+    from sentiment import registry
+    from sentiment.db import open_db
+
+    try:
+        decision = registry.promote(open_db(load_settings()), version_id)
+    except (LookupError, FileNotFoundError) as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"model v{version_id} is now the champion ({decision['reason']})")
+
+
+@app.command()
+def evaluate(
+    path: Annotated[Path, typer.Argument(help="A labelled file in any layout `tweetsent ingest` understands.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Evaluate the champion on a labelled file without storing its tweets."""
+    from sentiment import registry
+    from sentiment.datasets import labelled_file
+    from sentiment.db import open_db
+    from sentiment.evaluation import compute_metrics, metrics_table_rows
+    from sentiment.model import SentimentClassifier
+    from sentiment.sources import InputError
+
+    settings = load_settings()
+    champion = registry.champion(open_db(settings), settings.label_set)
+    if champion is None:
+        raise fail(f"no champion model for labels {settings.label_set}: run `tweetsent train` first", code=1)
+    try:
+        texts, gold, counts = labelled_file(path, settings.labels, settings.max_text_chars)
+    except (InputError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    classifier = SentimentClassifier.load(Path(champion["artifact_path"]), device=settings.device)
+    metrics = compute_metrics(gold, classifier.predict(texts, batch_size=settings.score_batch_size), settings.labels)
+    if json_out:
+        print_json({"model_version_id": champion["id"], "file": str(path), **counts, "metrics": metrics.to_dict()})
+        return
+    typer.echo(f"model v{champion['id']} on {path}: {metrics.n:,} labelled tweets ({counts['rejected']} rows rejected, {counts['duplicate']} duplicates, {counts['unlabelled']} unlabelled)")
+    typer.echo(f"accuracy {metrics.accuracy:.4f}  macro-F1 {metrics.macro_f1:.4f}  weighted-F1 {metrics.weighted_f1:.4f}")
+    print_table(metrics_table_rows(metrics), ["label", "precision", "recall", "f1", "support"])
+    typer.echo("confusion (rows true, columns predicted): " + "  ".join(f"{label}={row}" for label, row in zip(settings.labels, metrics.confusion)))
+
+
+@app.command()
 def run(
     source: Annotated[str, typer.Option(help="synthetic, replay:PATH or file:PATH")] = "synthetic",
+    epochs: Annotated[int | None, typer.Option(help="Fine-tuning epochs (default: TWEETSENT_EPOCHS).")] = None,
+    rebalance: Annotated[str | None, typer.Option(help="undersample, oversample or class-weights")] = None,
 ) -> None:
-    """The whole chain once on the embedded defaults: ingest, then show the database status."""
-    ingest(paths=None, source=source, json_out=False)
+    """The whole chain once: ingest, validate, clean, rebalance, fine-tune, evaluate, promote, score, report."""
+    settings = load_settings()
+    settings.ensure_home()
+    prepare_prefect(settings)
+    from flows.run import run_all
+    from sentiment.sources import InputError
+
+    try:
+        result = run_all(source=source, epochs=epochs, rebalance=rebalance)
+    except (InputError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    print_summaries(_summaries_from(result["ingested"]))
+    model = result["model"]
+    scoring = result["scoring"]
     typer.echo("")
-    status(json_out=False, last=5)
+    typer.echo(f"model v{model['version_id']}: accuracy {model['accuracy']:.4f}, macro-F1 {model['macro_f1']:.4f} on the frozen test set; {model['decision']['reason']}")
+    typer.echo(f"scored {scoring.get('scored', 0):,} tweets with the champion")
+    typer.echo("")
+    status(json_out=False, last=3)
+    typer.echo("")
+    typer.echo(f"evaluation report: {model['report']}")
+    if scoring.get("report"):
+        typer.echo(f"daily report:      {scoring['report']}")
+
+
+def _summaries_from(dicts):
+    from sentiment.ingest import BatchSummary
+
+    return [BatchSummary(**{k: v for k, v in d.items() if k not in ("started_at", "finished_at")}) for d in dicts]
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Engine,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -108,7 +109,89 @@ ingest_batches = Table(
     Column("finished_at", DateTime, nullable=True),
 )
 
-TABLES: tuple[Table, ...] = (tweets, labels, quarantine, ingest_batches)
+test_tweets = Table(
+    "test_tweets",
+    metadata,
+    # The frozen test set, one per label set ("negative,neutral,positive"): fixed by the first
+    # training run so that every model version is evaluated on the same tweets.
+    Column("label_set", String(256), primary_key=True),
+    Column("tweet_id", String(96), ForeignKey("tweets.id"), primary_key=True),
+    Column("label", String(32), nullable=False),
+    Column("frozen_at", DateTime, nullable=False),
+)
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("base_checkpoint", Text, nullable=False),
+    Column("artifact_path", Text, nullable=False),
+    Column("label_set", String(256), nullable=False),
+    Column("hyperparameters", JSON, nullable=False),
+    Column("data_snapshot", JSON, nullable=False),
+    Column("metrics", JSON, nullable=True),
+    # Frozen-test-set macro-F1 and accuracy as plain columns, so SQL can rank versions.
+    Column("test_macro_f1", Float, nullable=True),
+    Column("test_accuracy", Float, nullable=True),
+    # candidate -> champion (at most one per label set) -> retired
+    Column("status", String(16), nullable=False),
+    Column("promotion", JSON, nullable=True),
+    Column("train_seconds", Float, nullable=True),
+    Index("ix_model_versions_status", "status"),
+)
+
+scores = Table(
+    "scores",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tweet_id", String(96), ForeignKey("tweets.id"), nullable=False),
+    Column("model_version_id", Integer, ForeignKey("model_versions.id"), nullable=False),
+    Column("label", String(32), nullable=False),
+    Column("confidence", Float, nullable=False),
+    # One column per standard class so the same SQL works on SQLite and PostgreSQL; the JSON
+    # column holds every class for any other label set.
+    Column("p_negative", Float, nullable=True),
+    Column("p_neutral", Float, nullable=True),
+    Column("p_positive", Float, nullable=True),
+    Column("probabilities", JSON, nullable=False),
+    Column("scored_at", DateTime, nullable=False),
+    # Scoring is idempotent and overlap-safe because of this constraint, not because of timing.
+    UniqueConstraint("tweet_id", "model_version_id", name="uq_scores_tweet_model"),
+    Index("ix_scores_model_version", "model_version_id"),
+)
+
+evaluation_reports = Table(
+    "evaluation_reports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model_version_id", Integer, ForeignKey("model_versions.id"), nullable=False),
+    Column("dataset", Text, nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("accuracy", Float, nullable=False),
+    Column("macro_f1", Float, nullable=False),
+    Column("weighted_f1", Float, nullable=False),
+    Column("metrics", JSON, nullable=False),
+    Column("report_path", Text, nullable=False),
+    Column("plots", JSON, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+daily_reports = Table(
+    "daily_reports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("model_version_id", Integer, ForeignKey("model_versions.id"), nullable=True),
+    Column("tweets_scored", Integer, nullable=False),
+    Column("mean_confidence", Float, nullable=True),
+    Column("summary", JSON, nullable=False),
+    Column("report_path", Text, nullable=False),
+)
+
+TABLES: tuple[Table, ...] = (
+    tweets, labels, quarantine, ingest_batches, test_tweets, model_versions, scores, evaluation_reports, daily_reports,
+)
 
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 

@@ -67,7 +67,19 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(1000, ge=10, description="Longer texts are quarantined (a tweet is at most 280 characters; entities and long posts add some).")
     synthetic_count: int = Field(3000, ge=1, description="Tweets made by the synthetic source per run.")
     synthetic_seed: int = Field(13, description="Seed of the synthetic source.")
-    chunk_rows: int = Field(20_000, ge=100, description="Rows validated, cleaned and written per chunk.")
+    chunk_rows: int = Field(20_000, ge=100, description="Rows per INSERT batch.")
+    # --- model path ---
+    epochs: int = Field(3, ge=1, le=100, description="Fine-tuning epochs (the best epoch on validation is kept).")
+    batch_size: int = Field(32, ge=1, le=4096, description="Training batch size.")
+    learning_rate: float = Field(8e-5, gt=0, lt=1, description="Peak AdamW learning rate (linear warm-up, then linear decay).")
+    rebalance: str = Field("class-weights", description="undersample, oversample or class-weights.")
+    seed: int = Field(13, description="Seed of splits, rebalancing and training.")
+    test_fraction: float = Field(0.15, gt=0, lt=0.5, description="Share of labelled tweets frozen as the test set by the first training run.")
+    val_fraction: float = Field(0.1, gt=0, lt=0.5, description="Share of the training tweets held out for per-epoch validation.")
+    max_length_cap: int = Field(128, ge=8, le=512, description="Upper bound of the token length chosen from the data (99th percentile).")
+    score_batch_size: int = Field(64, ge=1, description="Tweets per forward pass when scoring.")
+    score_chunk: int = Field(2048, ge=1, description="Tweets read, scored and written per transaction when scoring.")
+    device: str = Field("auto", description="auto (CUDA when present), cpu or cuda.")
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
@@ -91,6 +103,19 @@ class Settings(BaseSettings):
         if len(set(labels)) != len(labels):
             raise ValueError(f"TWEETSENT_LABELS repeats a class: {','.join(labels)!r}")
         return labels
+
+    @field_validator("rebalance")
+    @classmethod
+    def _check_rebalance(cls, value: str) -> str:
+        from sentiment.rebalance import STRATEGIES
+
+        if value not in STRATEGIES:
+            raise ValueError(f"TWEETSENT_REBALANCE={value!r}: use one of {', '.join(STRATEGIES)}")
+        return value
+
+    @property
+    def label_set(self) -> str:
+        return ",".join(self.labels)
 
     @model_validator(mode="after")
     def _derive_paths(self) -> "Settings":

@@ -18,6 +18,53 @@ CREATE TABLE ingest_batches (
 	UNIQUE (fingerprint)
 );
 
+CREATE TABLE model_versions (
+	id SERIAL NOT NULL, 
+	created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+	base_checkpoint TEXT NOT NULL, 
+	artifact_path TEXT NOT NULL, 
+	label_set VARCHAR(256) NOT NULL, 
+	hyperparameters JSON NOT NULL, 
+	data_snapshot JSON NOT NULL, 
+	metrics JSON, 
+	test_macro_f1 FLOAT, 
+	test_accuracy FLOAT, 
+	status VARCHAR(16) NOT NULL, 
+	promotion JSON, 
+	train_seconds FLOAT, 
+	PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_model_versions_status ON model_versions (status);
+
+CREATE TABLE daily_reports (
+	id SERIAL NOT NULL, 
+	created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+	model_version_id INTEGER, 
+	tweets_scored INTEGER NOT NULL, 
+	mean_confidence FLOAT, 
+	summary JSON NOT NULL, 
+	report_path TEXT NOT NULL, 
+	PRIMARY KEY (id), 
+	FOREIGN KEY(model_version_id) REFERENCES model_versions (id)
+);
+
+CREATE TABLE evaluation_reports (
+	id SERIAL NOT NULL, 
+	model_version_id INTEGER NOT NULL, 
+	dataset TEXT NOT NULL, 
+	n INTEGER NOT NULL, 
+	accuracy FLOAT NOT NULL, 
+	macro_f1 FLOAT NOT NULL, 
+	weighted_f1 FLOAT NOT NULL, 
+	metrics JSON NOT NULL, 
+	report_path TEXT NOT NULL, 
+	plots JSON NOT NULL, 
+	created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+	PRIMARY KEY (id), 
+	FOREIGN KEY(model_version_id) REFERENCES model_versions (id)
+);
+
 CREATE TABLE quarantine (
 	id SERIAL NOT NULL, 
 	batch_id INTEGER NOT NULL, 
@@ -68,3 +115,31 @@ CREATE TABLE labels (
 );
 
 CREATE INDEX ix_labels_origin ON labels (origin);
+
+CREATE TABLE scores (
+	id SERIAL NOT NULL, 
+	tweet_id VARCHAR(96) NOT NULL, 
+	model_version_id INTEGER NOT NULL, 
+	label VARCHAR(32) NOT NULL, 
+	confidence FLOAT NOT NULL, 
+	p_negative FLOAT, 
+	p_neutral FLOAT, 
+	p_positive FLOAT, 
+	probabilities JSON NOT NULL, 
+	scored_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+	PRIMARY KEY (id), 
+	CONSTRAINT uq_scores_tweet_model UNIQUE (tweet_id, model_version_id), 
+	FOREIGN KEY(tweet_id) REFERENCES tweets (id), 
+	FOREIGN KEY(model_version_id) REFERENCES model_versions (id)
+);
+
+CREATE INDEX ix_scores_model_version ON scores (model_version_id);
+
+CREATE TABLE test_tweets (
+	label_set VARCHAR(256) NOT NULL, 
+	tweet_id VARCHAR(96) NOT NULL, 
+	label VARCHAR(32) NOT NULL, 
+	frozen_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+	PRIMARY KEY (label_set, tweet_id), 
+	FOREIGN KEY(tweet_id) REFERENCES tweets (id)
+);

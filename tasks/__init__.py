@@ -10,14 +10,25 @@ from tasks.ingest import (
     store_batch,
     validate_batch,
 )
+from tasks.model import evaluate_model, promote_model, rebalance_data, report_evaluation, split_data, train_model
+from tasks.score import find_champion, report_daily, score_new_tweets
 
 __all__ = [
     "clean_batch",
     "dedupe_batch",
+    "evaluate_model",
+    "find_champion",
     "find_previous_batch",
     "plan_ingest",
+    "promote_model",
     "publish_ingest_summary",
     "read_input",
+    "rebalance_data",
+    "report_daily",
+    "report_evaluation",
+    "score_new_tweets",
+    "split_data",
     "store_batch",
+    "train_model",
     "validate_batch",
 ]

@@ -1,0 +1,50 @@
+"""The ``retrain`` flow: split (frozen test set), rebalance, fine-tune, evaluate, promote, report."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from prefect import flow
+from prefect.utilities.annotations import quote
+
+from sentiment.settings import Settings
+from tasks import evaluate_model, promote_model, rebalance_data, report_evaluation, split_data, train_model
+
+Strategy = Literal["undersample", "oversample", "class-weights"]
+
+
+def settings_with(**overrides: Any) -> Settings:
+    """Settings from the environment, with the flow run's parameters (those given) on top."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+@flow(name="retrain", log_prints=True)
+def retrain(
+    epochs: int | None = None,
+    learning_rate: float | None = None,
+    batch_size: int | None = None,
+    rebalance: Strategy | None = None,
+    checkpoint: str | None = None,
+    labels: str | None = None,
+) -> dict[str, Any]:
+    """Fine-tune a new model version on the labelled tweets and promote it if it is at least as good.
+
+    Parameters left empty come from the TWEETSENT_* settings. ``labels``: comma separated, e.g.
+    ``negative,positive``. ``checkpoint``: a Hugging Face name or local folder.
+    """
+    settings = settings_with(epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, rebalance=rebalance, model=checkpoint, labels=labels)
+    split = split_data(settings)
+    data = rebalance_data(quote(split), settings)
+    trained = train_model(quote(split), quote(data), settings)
+    metrics = evaluate_model(quote(trained), quote(split), settings)
+    decision = promote_model(trained["version_id"], settings)
+    report = report_evaluation(trained["version_id"], metrics, trained["training"]["history"], decision, "frozen test set", settings)
+    return {
+        "version_id": trained["version_id"],
+        "folder": trained["folder"],
+        "accuracy": metrics.accuracy,
+        "macro_f1": metrics.macro_f1,
+        "decision": decision,
+        "report": report["report_path"],
+        "train_seconds": trained["training"]["seconds"],
+    }

@@ -1,0 +1,65 @@
+"""Rebalancing labelled tweets before training (seeded, recorded with the model version).
+
+- ``undersample``: every class cut to the size of the smallest (as the original study did).
+- ``oversample``: every class repeated (sampled with replacement) up to the size of the largest.
+- ``class-weights``: all data, and the loss weights each class by inverse frequency.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+STRATEGIES = ("undersample", "oversample", "class-weights")
+
+
+@dataclass
+class Rebalanced:
+    rows: list[dict[str, Any]]
+    class_weights: list[float] | None  # in label order, for the loss; None = unweighted
+    before: dict[str, int]
+    after: dict[str, int]
+    strategy: str
+
+
+def class_weights(rows: Sequence[dict[str, Any]], labels: Sequence[str]) -> list[float]:
+    """n / (k * n_c): balanced weights that average 1 over the data (sklearn's 'balanced')."""
+    counts = Counter(r["label"] for r in rows)
+    n, k = len(rows), len(labels)
+    return [n / (k * counts[label]) if counts[label] else 0.0 for label in labels]
+
+
+def rebalance(rows: Sequence[dict[str, Any]], labels: Sequence[str], strategy: str, seed: int) -> Rebalanced:
+    """Return a new list (the input is not touched); raises ValueError on an unknown strategy or a missing class."""
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown rebalancing strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
+    by_label: dict[str, list[dict[str, Any]]] = {label: [] for label in labels}
+    for row in rows:
+        if row["label"] not in by_label:
+            raise ValueError(f"label {row['label']!r} of tweet {row.get('tweet_id')} is not one of {', '.join(labels)}")
+        by_label[row["label"]].append(row)
+    before = {label: len(group) for label, group in by_label.items()}
+    missing = [label for label, n in before.items() if n == 0]
+    if missing:
+        raise ValueError(f"no labelled tweets of class {', '.join(missing)}: cannot train a {len(labels)}-class model")
+    rng = random.Random(seed)
+    if strategy == "class-weights":
+        out = list(rows)
+        weights = class_weights(out, labels)
+    elif strategy == "undersample":
+        size = min(before.values())
+        out = [row for label in labels for row in rng.sample(by_label[label], size)]
+        weights = None
+    else:
+        size = max(before.values())
+        out = []
+        for label in labels:
+            group = by_label[label]
+            out += group + [rng.choice(group) for _ in range(size - len(group))]
+        weights = None
+    rng.shuffle(out)
+    after = dict(Counter(r["label"] for r in out))
+    return Rebalanced(rows=out, class_weights=weights, before=before, after={label: after.get(label, 0) for label in labels}, strategy=strategy)

@@ -1,0 +1,266 @@
+"""Fine-tuning: AdamW, linear warm-up then decay, cross-entropy (optionally class-weighted),
+per-epoch validation, the best epoch kept, seeded.
+
+Batches are *length-grouped*: tweets are shuffled, cut into pools of 50 batches, each pool sorted
+by token length and cut into batches, and the batch order shuffled again. Each batch is padded
+only to its own longest tweet, so little compute goes to padding, while every epoch still sees
+a different order. On CUDA the forward pass runs under bf16 autocast.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sentiment.model import SentimentClassifier, configure_cpu_threads, pick_device
+
+logger = logging.getLogger(__name__)
+
+#: progress(samples_done, samples_total, samples_per_s, current_loss, epoch)
+ProgressFn = Callable[[int, int, float, float, int], None]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 3
+    batch_size: int = 32
+    learning_rate: float = 8e-5
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    max_grad_norm: float = 1.0
+    seed: int = 13
+    device: str = "auto"
+    log_every_s: float = 15.0  # seconds between progress reports
+    max_steps: int | None = None  # stop early after this many optimizer steps (smoke tests, GPU checks)
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1:
+            raise ValueError(f"epochs must be at least 1, got {self.epochs}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
+        if not 0 < self.learning_rate < 1:
+            raise ValueError(f"learning_rate must be in (0, 1), got {self.learning_rate}")
+        if not 0 <= self.warmup_ratio < 1:
+            raise ValueError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
+
+
+@dataclass
+class TrainResult:
+    history: list[dict[str, float]]
+    best_epoch: int
+    seconds: float
+    train_samples_per_s: float
+    device: str
+    steps: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def seed_everything(seed: int) -> None:
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+
+
+def length_grouped_batches(lengths: Sequence[int], batch_size: int, rng: random.Random, pool_batches: int = 50) -> list[list[int]]:
+    """Shuffled batches of similar-length examples (see the module docstring)."""
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    pool = batch_size * pool_batches
+    batches: list[list[int]] = []
+    for start in range(0, len(order), pool):
+        chunk = sorted(order[start : start + pool], key=lengths.__getitem__)
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def _collate(ids: Sequence[Sequence[int]], index: Sequence[int], pad_id: int):
+    import torch
+
+    width = max(len(ids[i]) for i in index)
+    input_ids = torch.full((len(index), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(index), width), dtype=torch.long)
+    for row, i in enumerate(index):
+        seq = ids[i]
+        input_ids[row, : len(seq)] = torch.as_tensor(seq, dtype=torch.long)
+        mask[row, : len(seq)] = 1
+    return input_ids, mask
+
+
+def train_step(model, input_ids, mask, targets, optimizer, scheduler, loss_fn, max_grad_norm: float, device) -> tuple[float, int]:
+    """One optimizer step; returns (loss, correct predictions)."""
+    import torch
+
+    model.train()
+    optimizer.zero_grad(set_to_none=True)
+    with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+        logits = model(input_ids=input_ids, attention_mask=mask).logits
+    loss = loss_fn(logits.float(), targets)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
+    optimizer.step()
+    scheduler.step()
+    return float(loss.detach()), int((logits.argmax(dim=-1) == targets).sum())
+
+
+def eval_step(model, input_ids, mask, targets, loss_fn, device) -> tuple[float, np.ndarray]:
+    """Summed loss and predicted class ids for one batch, without gradients."""
+    import torch
+
+    model.eval()
+    with torch.inference_mode():
+        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            logits = model(input_ids=input_ids, attention_mask=mask).logits
+        loss = loss_fn(logits.float(), targets) * len(targets)
+    return float(loss), logits.argmax(dim=-1).cpu().numpy()
+
+
+def _evaluate(model, ids, targets_all, batch_size, pad_id, loss_fn, device) -> tuple[float, float, float]:
+    import torch
+    from sklearn.metrics import f1_score
+
+    lengths = [len(x) for x in ids]
+    order = sorted(range(len(ids)), key=lengths.__getitem__)
+    total, preds = 0.0, np.zeros(len(ids), dtype=np.int64)
+    for start in range(0, len(order), batch_size * 2):
+        index = order[start : start + batch_size * 2]
+        input_ids, mask = _collate(ids, index, pad_id)
+        targets = torch.as_tensor([targets_all[i] for i in index], dtype=torch.long)
+        loss, pred = eval_step(model, input_ids.to(device), mask.to(device), targets.to(device), loss_fn, device)
+        total += loss
+        preds[index] = pred
+    truth = np.asarray(targets_all)
+    return total / len(ids), float((preds == truth).mean()), float(f1_score(truth, preds, average="macro", zero_division=0))
+
+
+def fine_tune(
+    classifier: SentimentClassifier,
+    train_texts: Sequence[str],
+    train_labels: Sequence[str],
+    val_texts: Sequence[str],
+    val_labels: Sequence[str],
+    config: TrainConfig,
+    class_weights: Sequence[float] | None = None,
+    progress: ProgressFn | None = None,
+) -> TrainResult:
+    """Fine-tune ``classifier`` in place; at the end it holds the weights of the best epoch
+    (highest validation macro-F1, then lowest validation loss)."""
+    import torch
+    from transformers import get_linear_schedule_with_warmup
+
+    if not train_texts or not val_texts:
+        raise ValueError(f"need training and validation tweets, got {len(train_texts)} and {len(val_texts)}")
+    label_index = {label: i for i, label in enumerate(classifier.labels)}
+    unknown = sorted({y for y in list(train_labels) + list(val_labels) if y not in label_index})
+    if unknown:
+        raise ValueError(f"labels {unknown} are not among the model's classes {list(classifier.labels)}")
+    seed_everything(config.seed)
+    device = pick_device(config.device)
+    if device.type == "cpu":
+        configure_cpu_threads()
+    model = classifier.model.to(device)
+    tokenizer = classifier.tokenizer
+    pad_id = tokenizer.pad_token_id or 0
+    # Tokenize once, unpadded: batches are padded to their own length in _collate.
+    enc = lambda texts: tokenizer(list(texts), truncation=True, max_length=classifier.config.max_length)["input_ids"]  # noqa: E731
+    train_ids, val_ids = enc(train_texts), enc(val_texts)
+    y_train = [label_index[y] for y in train_labels]
+    y_val = [label_index[y] for y in val_labels]
+
+    weight = torch.tensor(class_weights, dtype=torch.float32, device=device) if class_weights is not None else None
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
+    no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight")
+    groups = [
+        {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)], "weight_decay": config.weight_decay},
+        {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)], "weight_decay": 0.0},
+    ]
+    optimizer = torch.optim.AdamW(groups, lr=config.learning_rate)
+    steps_per_epoch = math.ceil(len(train_ids) / config.batch_size)
+    total_steps = steps_per_epoch * config.epochs
+    if config.max_steps is not None:
+        total_steps = min(total_steps, config.max_steps)
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * total_steps), total_steps)
+
+    rng = random.Random(config.seed)
+    lengths = [len(x) for x in train_ids]
+    history: list[dict[str, float]] = []
+    best_key, best_state, best_epoch = None, None, 0
+    started = time.perf_counter()
+    samples_seen, steps = 0, 0
+    total_samples = min(len(train_ids) * config.epochs, total_steps * config.batch_size)
+    last_report = started
+    for epoch in range(1, config.epochs + 1):
+        epoch_start = time.perf_counter()
+        loss_sum, correct, seen = 0.0, 0, 0
+        for index in length_grouped_batches(lengths, config.batch_size, rng):
+            if config.max_steps is not None and steps >= config.max_steps:
+                break
+            input_ids, mask = _collate(train_ids, index, pad_id)
+            targets = torch.as_tensor([y_train[i] for i in index], dtype=torch.long)
+            loss, right = train_step(
+                model, input_ids.to(device), mask.to(device), targets.to(device), optimizer, scheduler, loss_fn, config.max_grad_norm, device
+            )
+            steps += 1
+            loss_sum += loss * len(index)
+            correct += right
+            seen += len(index)
+            samples_seen += len(index)
+            now = time.perf_counter()
+            if now - last_report >= config.log_every_s:
+                rate = samples_seen / (now - started)
+                logger.info("epoch %d: %d/%d samples, %.1f samples/s, loss %.4f", epoch, samples_seen, total_samples, rate, loss)
+                if progress is not None:
+                    progress(samples_seen, total_samples, rate, loss, epoch)
+                last_report = now
+        if seen == 0:
+            break
+        train_seconds = time.perf_counter() - epoch_start
+        val_loss, val_acc, val_f1 = _evaluate(model, val_ids, y_val, config.batch_size, pad_id, loss_fn, device)
+        stats = {
+            "epoch": epoch,
+            "train_loss": loss_sum / seen,
+            "train_accuracy": correct / seen,
+            "val_loss": val_loss,
+            "val_accuracy": val_acc,
+            "val_macro_f1": val_f1,
+            "train_samples_per_s": seen / train_seconds,
+            "seconds": time.perf_counter() - epoch_start,
+        }
+        history.append(stats)
+        logger.info(
+            "epoch %d done: train loss %.4f acc %.3f | val loss %.4f acc %.3f macro-F1 %.3f | %.1f samples/s",
+            epoch, stats["train_loss"], stats["train_accuracy"], val_loss, val_acc, val_f1, stats["train_samples_per_s"],
+        )
+        key = (val_f1, -val_loss)
+        if best_key is None or key > best_key:
+            best_key, best_epoch = key, epoch
+            # Keep the best weights on the CPU: a GPU copy would double the memory held.
+            best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+        if progress is not None:
+            progress(samples_seen, total_samples, samples_seen / (time.perf_counter() - started), stats["train_loss"], epoch)
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    seconds = time.perf_counter() - started
+    return TrainResult(
+        history=history,
+        best_epoch=best_epoch,
+        seconds=seconds,
+        train_samples_per_s=samples_seen / max(sum(h["seconds"] for h in history), 1e-9),
+        device=device.type,
+        steps=steps,
+    )

@@ -1,0 +1,113 @@
+"""Prefect tasks of the model path: split, rebalance, train, evaluate, promote, report."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from prefect import get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_progress_artifact, create_table_artifact, update_progress_artifact
+from prefect.cache_policies import NO_CACHE
+
+from sentiment import registry
+from sentiment.datasets import LabelledSplit, split_labelled, texts_for
+from sentiment.db import open_db
+from sentiment.evaluation import Metrics, compute_metrics, metrics_table_rows
+from sentiment.model import SentimentClassifier, choose_max_length
+from sentiment.rebalance import Rebalanced, rebalance
+from sentiment.reports import write_evaluation_report
+from sentiment.settings import Settings
+from sentiment.training import TrainConfig, TrainResult, fine_tune
+
+
+@task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def split_data(settings: Settings) -> LabelledSplit:
+    """Train / validation / frozen test split of the labelled tweets (freezes the test set once)."""
+    split = split_labelled(open_db(settings), settings.labels, settings.test_fraction, settings.val_fraction, settings.seed)
+    get_run_logger().info(
+        "labelled tweets: %d train, %d validation, %d frozen test%s",
+        len(split.train), len(split.val), len(split.test), " (frozen by this run)" if split.test_frozen_now else "",
+    )
+    return split
+
+
+@task(cache_policy=NO_CACHE)
+def rebalance_data(split: LabelledSplit, settings: Settings) -> Rebalanced:
+    result = rebalance(split.train, settings.labels, settings.rebalance, settings.seed)
+    get_run_logger().info("rebalanced (%s): %s -> %s", result.strategy, result.before, result.after)
+    return result
+
+
+@task(cache_policy=NO_CACHE)
+def train_model(split: LabelledSplit, data: Rebalanced, settings: Settings) -> dict[str, Any]:
+    """Register a candidate, fine-tune it, save its folder; returns the version and training record."""
+    logger = get_run_logger()
+    engine = open_db(settings)
+    probe = SentimentClassifier.from_checkpoint(settings.model, settings.labels, max_length=settings.max_length_cap)
+    train_texts = texts_for(data.rows)
+    max_length = choose_max_length(probe.token_lengths(train_texts), settings.max_length_cap)
+    classifier = SentimentClassifier(probe.model, probe.tokenizer, probe.config.__class__(settings.model, settings.labels, max_length))
+    config = TrainConfig(epochs=settings.epochs, batch_size=settings.batch_size, learning_rate=settings.learning_rate, seed=settings.seed, device=settings.device)
+    hyper = {
+        **asdict(config),
+        "max_length": max_length,
+        "max_length_rule": f"99th percentile of training token lengths, multiple of 8, capped at {settings.max_length_cap}",
+        "rebalance": data.strategy,
+        "class_weights": data.class_weights,
+        "labels": list(settings.labels),
+    }
+    snapshot = {**split.snapshot(), "rebalanced_train": data.after, "before_rebalance": data.before}
+    version_id, folder = registry.create_version(
+        engine, base_checkpoint=settings.model, label_set=settings.label_set, hyperparameters=hyper, data_snapshot=snapshot, models_dir=settings.models_dir
+    )
+    logger.info("model v%d: fine-tuning %s on %d tweets, max length %d, %d epochs", version_id, settings.model, len(train_texts), max_length, config.epochs)
+    artifact_id = create_progress_artifact(progress=0.0, description=f"Fine-tuning model v{version_id}")
+
+    def progress(done: int, total: int, rate: float, loss: float, epoch: int) -> None:
+        update_progress_artifact(artifact_id, progress=min(100.0, 100.0 * done / max(total, 1)))
+        logger.info("epoch %d: %d/%d samples, %.1f samples/s, loss %.4f", epoch, done, total, rate, loss)
+
+    result: TrainResult = fine_tune(
+        classifier, train_texts, [r["label"] for r in data.rows], texts_for(split.val), [r["label"] for r in split.val], config,
+        class_weights=data.class_weights, progress=progress,
+    )
+    update_progress_artifact(artifact_id, progress=100.0)
+    classifier.save(folder, extra={"model_version_id": version_id, "training": result.to_dict(), "hyperparameters": hyper, "data_snapshot": snapshot})
+    logger.info("model v%d saved to %s (best epoch %d, %.0f s)", version_id, folder, result.best_epoch, result.seconds)
+    return {"version_id": version_id, "folder": str(folder), "training": result.to_dict(), "classifier": classifier}
+
+
+@task(cache_policy=NO_CACHE)
+def evaluate_model(trained: dict[str, Any], split: LabelledSplit, settings: Settings) -> Metrics:
+    """Macro-F1 and friends on the frozen test set, recorded on the model version."""
+    classifier: SentimentClassifier = trained["classifier"]
+    predictions = classifier.predict(texts_for(split.test), batch_size=settings.score_batch_size)
+    metrics = compute_metrics([r["label"] for r in split.test], predictions, settings.labels)
+    training = trained["training"]
+    registry.record_results(open_db(settings), trained["version_id"], metrics.to_dict(), training["seconds"])
+    get_run_logger().info("model v%d on the frozen test set: accuracy %.4f, macro-F1 %.4f", trained["version_id"], metrics.accuracy, metrics.macro_f1)
+    return metrics
+
+
+@task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def promote_model(version_id: int, settings: Settings) -> dict[str, Any]:
+    decision = registry.promote_if_better(open_db(settings), version_id)
+    get_run_logger().info("model v%d: %s", version_id, decision.reason)
+    return decision.to_dict()
+
+
+@task(cache_policy=NO_CACHE)
+def report_evaluation(version_id: int, metrics: Metrics, history: list[dict], decision: dict | None, dataset: str, settings: Settings) -> dict[str, Any]:
+    """Report files, the ``evaluation_reports`` row and Prefect artifacts with stable keys."""
+    engine = open_db(settings)
+    version = registry.get_version(engine, version_id)
+    row = write_evaluation_report(
+        engine, version=version, metrics=metrics, dataset=dataset, reports_dir=settings.reports_dir, history=history, decision=decision,
+        dataset_info=version.get("data_snapshot"),
+    )
+    markdown = Path(row["report_path"]).read_text(encoding="utf-8")
+    create_markdown_artifact(key="model-evaluation", markdown=markdown, description=f"Model v{version_id} on {dataset}")
+    create_table_artifact(key="model-metrics", table=metrics_table_rows(metrics), description=f"Per-class metrics of model v{version_id} on {dataset}")
+    get_run_logger().info("report: %s", row["report_path"])
+    return row
