@@ -94,12 +94,10 @@ def write_scores(engine: Engine, rows: list[dict[str, Any]]) -> int:
     if not rows:
         return 0
     insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(scores).on_conflict_do_nothing(index_elements=["tweet_id", "model_version_id"])
+    # RETURNING lists only the rows this statement inserted, whatever a concurrent run committed.
+    statement = insert(scores).on_conflict_do_nothing(index_elements=["tweet_id", "model_version_id"]).returning(scores.c.tweet_id)
     with write_transaction(engine) as conn:
-        before = conn.execute(select(func.count()).select_from(scores).where(scores.c.tweet_id.in_([r["tweet_id"] for r in rows]), scores.c.model_version_id == rows[0]["model_version_id"])).scalar_one()
-        conn.execute(statement, rows)
-        after = conn.execute(select(func.count()).select_from(scores).where(scores.c.tweet_id.in_([r["tweet_id"] for r in rows]), scores.c.model_version_id == rows[0]["model_version_id"])).scalar_one()
-    return after - before
+        return len(conn.execute(statement, rows).all())
 
 
 def score_unscored(

@@ -66,3 +66,11 @@ def engine(settings):
     init_db(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory) -> Path:
+    """A tiny random BERT with the packaged vocabulary (fast model-path tests)."""
+    from tests.tiny_model import make_tiny_checkpoint
+
+    return make_tiny_checkpoint(tmp_path_factory.mktemp("tinybert"))

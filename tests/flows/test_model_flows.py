@@ -1,0 +1,119 @@
+"""The retrain, score and run flows and their commands, with a tiny model on a real Prefect API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from prefect.client.orchestration import get_client
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from flows.cli import app
+from flows.nightly import nightly
+from flows.retrain import retrain
+from flows.run import run_all
+from sentiment.db import daily_reports, evaluation_reports, model_versions, open_db, scores, table_counts, test_tweets, tweets
+from sentiment.settings import Settings
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _small_model(tiny_checkpoint, monkeypatch, tmp_path):
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect"))
+    monkeypatch.setenv("TWEETSENT_MODEL", str(tiny_checkpoint))
+    monkeypatch.setenv("TWEETSENT_EPOCHS", "1")
+    monkeypatch.setenv("TWEETSENT_SYNTHETIC_COUNT", "300")
+    monkeypatch.setenv("TWEETSENT_LEARNING_RATE", "0.001")
+
+
+async def _artifact_keys() -> set[str]:
+    async with get_client() as client:
+        return {a.key for a in await client.read_artifacts(limit=200) if a.key}
+
+
+def test_run_flow_does_the_whole_chain(db_env):
+    result = run_all(source="synthetic")
+    engine = open_db(Settings())
+    with engine.connect() as conn:
+        counts = table_counts(conn)
+        version = conn.execute(select(model_versions)).mappings().one()
+        report = conn.execute(select(evaluation_reports)).mappings().one()
+    assert counts["tweets"] == 300 and counts["scores"] == 300
+    assert counts["test_tweets"] == 45  # 15 % of 300, stratified
+    assert version["status"] == "champion" and version["test_macro_f1"] == pytest.approx(result["model"]["macro_f1"])
+    assert version["hyperparameters"]["rebalance"] == "class-weights"
+    assert version["data_snapshot"]["n_test"] == 45
+    folder = Path(version["artifact_path"])
+    assert (folder / "model.safetensors").is_file() and (folder / "tweetsent.json").is_file()
+    assert Path(report["report_path"]).is_file()
+    for png in report["plots"].values():
+        assert Path(png).read_bytes()[:4] == b"\x89PNG"
+    assert {"model-evaluation", "model-metrics", "daily-report", "ingest-summary"} <= asyncio.run(_artifact_keys())
+
+
+def test_retrain_keeps_the_test_set_frozen_and_applies_the_promotion_rule(db_env):
+    from flows.ingest import ingest
+
+    ingest(source="synthetic")
+    first = retrain()
+    engine = open_db(Settings())
+    with engine.connect() as conn:
+        frozen = set(conn.execute(select(test_tweets.c.tweet_id)).scalars())
+    second = retrain(epochs=1, learning_rate=1e-9)  # learns nothing: usually worse
+    with engine.connect() as conn:
+        assert set(conn.execute(select(test_tweets.c.tweet_id)).scalars()) == frozen
+        statuses = dict(conn.execute(select(model_versions.c.id, model_versions.c.status)).tuples().all())
+    if second["macro_f1"] >= first["macro_f1"]:
+        assert statuses == {first["version_id"]: "retired", second["version_id"]: "champion"}
+    else:
+        assert statuses == {first["version_id"]: "champion", second["version_id"]: "candidate"}
+        assert "kept the champion" in second["decision"]["reason"]
+
+
+def test_nightly_scores_only_new_tweets(db_env, tmp_path):
+    from flows.ingest import ingest
+    from sentiment.sources.synthetic import SyntheticSpec, write_synthetic_csv
+
+    ingest(source="synthetic")
+    retrain()
+    first = nightly()
+    assert first["scored"] == 300
+    extra = tmp_path / "more.csv"
+    write_synthetic_csv(extra, SyntheticSpec(count=40, seed=99))
+    second = nightly(paths=[str(extra)])
+    assert second["scored"] == 40
+    engine = open_db(Settings())
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(scores)).scalar_one() == 340
+        assert conn.execute(select(func.count()).select_from(daily_reports)).scalar_one() == 2
+
+
+def test_commands_train_models_promote_score_evaluate(db_env, tmp_path):
+    from sentiment.sources.synthetic import SyntheticSpec, write_synthetic_csv
+
+    assert runner.invoke(app, ["ingest", "--source", "synthetic"]).exit_code == 0
+    no_model = runner.invoke(app, ["score"])
+    assert no_model.exit_code == 1 and "no champion" in no_model.stderr
+    trained = runner.invoke(app, ["train", "--json"])
+    assert trained.exit_code == 0, trained.output
+    result = json.loads(trained.stdout[trained.stdout.index("{") :])
+    listed = json.loads(runner.invoke(app, ["models", "--json"]).stdout)
+    assert [m["id"] for m in listed] == [result["version_id"]] and listed[0]["status"] == "champion"
+    scored = runner.invoke(app, ["score"])
+    assert scored.exit_code == 0 and "scored 300 tweets" in scored.stdout
+    labelled = tmp_path / "holdout.csv"
+    write_synthetic_csv(labelled, SyntheticSpec(count=60, seed=77))
+    evaluated = runner.invoke(app, ["evaluate", str(labelled), "--json"])
+    assert evaluated.exit_code == 0, evaluated.output
+    metrics = json.loads(evaluated.stdout)["metrics"]
+    assert metrics["n"] == 60 and 0.0 <= metrics["macro_f1"] <= 1.0
+    with open_db(Settings()).connect() as conn:
+        assert conn.execute(select(func.count()).select_from(tweets)).scalar_one() == 300  # evaluate stores nothing
+    assert runner.invoke(app, ["promote", "999"]).exit_code == 2
+    assert runner.invoke(app, ["promote", str(result["version_id"])]).exit_code == 0
+    bad = runner.invoke(app, ["evaluate", str(tmp_path / "missing.csv")])
+    assert bad.exit_code == 2 and "no such file" in bad.stderr

@@ -1,0 +1,44 @@
+import pytest
+
+from sentiment.rebalance import class_weights, rebalance
+
+LABELS = ("negative", "neutral", "positive")
+ROWS = [{"tweet_id": f"{label}{i}", "label": label} for label, n in (("negative", 6), ("neutral", 3), ("positive", 1)) for i in range(n)]
+
+
+def test_undersample_cuts_every_class_to_the_smallest():
+    out = rebalance(ROWS, LABELS, "undersample", seed=1)
+    assert out.after == {"negative": 1, "neutral": 1, "positive": 1}
+    assert out.before == {"negative": 6, "neutral": 3, "positive": 1}
+    assert out.class_weights is None
+    assert len({r["tweet_id"] for r in out.rows}) == 3
+
+
+def test_oversample_repeats_up_to_the_largest():
+    out = rebalance(ROWS, LABELS, "oversample", seed=1)
+    assert out.after == {"negative": 6, "neutral": 6, "positive": 6}
+    assert {r["tweet_id"] for r in out.rows if r["label"] == "negative"} == {f"negative{i}" for i in range(6)}
+
+
+def test_class_weights_keep_all_data_and_weight_inversely():
+    out = rebalance(ROWS, LABELS, "class-weights", seed=1)
+    assert len(out.rows) == 10
+    assert out.class_weights == pytest.approx([10 / 18, 10 / 9, 10 / 3])
+    assert class_weights(ROWS, LABELS)[2] > class_weights(ROWS, LABELS)[0]
+
+
+def test_seeded_and_input_untouched():
+    before = list(ROWS)
+    a = rebalance(ROWS, LABELS, "undersample", seed=7)
+    b = rebalance(ROWS, LABELS, "undersample", seed=7)
+    assert [r["tweet_id"] for r in a.rows] == [r["tweet_id"] for r in b.rows]
+    assert ROWS == before
+
+
+def test_bad_inputs_are_named():
+    with pytest.raises(ValueError, match="unknown rebalancing strategy 'smote'"):
+        rebalance(ROWS, LABELS, "smote", seed=1)
+    with pytest.raises(ValueError, match="no labelled tweets of class positive"):
+        rebalance([r for r in ROWS if r["label"] != "positive"], LABELS, "undersample", seed=1)
+    with pytest.raises(ValueError, match="label 'angry'"):
+        rebalance(ROWS + [{"tweet_id": "x", "label": "angry"}], LABELS, "undersample", seed=1)

@@ -1,0 +1,110 @@
+"""Training: a tiny model for the mechanics, and a smoke fine-tune of the packaged model on real
+airline tweets with a metric floor; behaviour tests on that fine-tuned model."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from sentiment.cleaning import clean_text, clean_texts
+from sentiment.model import SentimentClassifier
+from sentiment.settings import PACKAGED_MODEL
+from sentiment.training import TrainConfig, fine_tune, length_grouped_batches
+
+LABELS = ("negative", "neutral", "positive")
+
+
+def test_length_grouped_batches_cover_everything_and_group_lengths():
+    lengths = [random.Random(1).randint(1, 60) for _ in range(1000)]
+    batches = length_grouped_batches(lengths, 32, random.Random(2), pool_batches=5)
+    flat = sorted(i for b in batches for i in b)
+    assert flat == list(range(1000))
+    spread = sum(max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in batches) / len(batches)
+    assert spread < 15  # unsorted batches of 32 would span ~55
+    assert batches != length_grouped_batches(lengths, 32, random.Random(3), pool_batches=5)
+
+
+def test_fine_tune_keeps_the_best_epoch_and_reports_history(tiny_checkpoint):
+    texts = ["awful delay", "lost bag, rude staff", "great crew, thanks", "loved the flight", "what time is boarding", "is wifi free"] * 10
+    labels = ["negative", "negative", "positive", "positive", "neutral", "neutral"] * 10
+    classifier = SentimentClassifier.from_checkpoint(str(tiny_checkpoint), LABELS, max_length=16)
+    result = fine_tune(classifier, texts, labels, texts[:12], labels[:12], TrainConfig(epochs=3, batch_size=8, learning_rate=1e-3, log_every_s=0))
+    assert [h["epoch"] for h in result.history] == [1, 2, 3]
+    assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
+    best = max(result.history, key=lambda h: (h["val_macro_f1"], -h["val_loss"]))
+    assert result.best_epoch == best["epoch"]
+    assert result.device == "cpu" and result.steps == 3 * 8
+
+
+def test_fine_tune_rejects_unknown_labels_and_bad_config(tiny_checkpoint):
+    classifier = SentimentClassifier.from_checkpoint(str(tiny_checkpoint), LABELS, max_length=16)
+    with pytest.raises(ValueError, match="'angry'"):
+        fine_tune(classifier, ["a"], ["angry"], ["b"], ["negative"], TrainConfig(epochs=1))
+    with pytest.raises(ValueError, match="epochs must be at least 1"):
+        TrainConfig(epochs=0)
+
+
+@pytest.fixture(scope="module")
+def airline_model(shared_data):
+    """The packaged MiniLM fine-tuned for one epoch on 1,200 balanced binary airline tweets (~40 s)."""
+    from sentiment.sources import plan_inputs, read_file
+
+    batch = read_file(plan_inputs([shared_data / "airline" / "tweets.csv"])[0])
+    seen, by_label = set(), {"negative": [], "positive": []}
+    for r in batch.records:
+        if r["id"] not in seen and r["label"] in by_label:
+            seen.add(r["id"])
+            by_label[r["label"]].append(r["text"])
+    rng = random.Random(5)
+    for group in by_label.values():
+        rng.shuffle(group)
+    train = [(t, y) for y in by_label for t in by_label[y][:600]]
+    test = [(t, y) for y in by_label for t in by_label[y][600:800]]
+    rng.shuffle(train)
+    classifier = SentimentClassifier.from_checkpoint(PACKAGED_MODEL, ("negative", "positive"), max_length=64)
+    fine_tune(
+        classifier, clean_texts([t for t, _ in train]), [y for _, y in train], clean_texts([t for t, _ in test[:100]]), [y for _, y in test[:100]],
+        TrainConfig(epochs=1, batch_size=32, learning_rate=8e-5, seed=3),
+    )
+    return classifier, test
+
+
+def test_smoke_fine_tune_reaches_a_metric_floor(airline_model):
+    classifier, test = airline_model
+    predictions = classifier.predict(clean_texts([t for t, _ in test]))
+    accuracy = sum(p == y for p, (_, y) in zip(predictions, test)) / len(test)
+    assert accuracy >= 0.85, accuracy
+
+
+def positive_probability(classifier, texts):
+    return classifier.predict_proba(clean_texts(texts))[:, classifier.labels.index("positive")]
+
+
+SENTENCES = [
+    "@united thanks for getting me home on time, the crew was lovely",
+    "@AmericanAir my flight is delayed again and nobody is telling us anything",
+    "@SouthwestAir boarding now, see you in Denver",
+    "@JetBlue the new seats are really comfortable",
+    "@USAirways been on hold for two hours",
+]
+
+
+def test_behaviour_user_names_and_urls_do_not_flip_the_label(airline_model):
+    classifier, _ = airline_model
+    base = classifier.predict(clean_texts(SENTENCES))
+    renamed = [s.replace("@united", "@delta").replace("@AmericanAir", "@VirginAmerica").replace("@JetBlue", "@someone_else") for s in SENTENCES]
+    with_url = [s + " https://t.co/" + "abc123XYZ"[i:] + str(i) for i, s in enumerate(SENTENCES)]
+    assert classifier.predict(clean_texts(renamed)) == base
+    assert classifier.predict(clean_texts(with_url)) == base
+
+
+def test_behaviour_adding_a_clearly_negative_phrase_does_not_raise_positivity(airline_model):
+    classifier, _ = airline_model
+    before = positive_probability(classifier, SENTENCES)
+    after = positive_probability(classifier, [s + " Terrible service, worst airline ever." for s in SENTENCES])
+    assert all(a <= b + 0.01 for a, b in zip(after, before)), list(zip(before, after))
+
+
+def test_cleaning_is_what_makes_mentions_invariant():
+    assert clean_text("@united hi") == clean_text("@delta hi")
