@@ -48,7 +48,18 @@ def prepare_prefect(settings: Settings) -> None:
         prefect_home.mkdir(parents=True, exist_ok=True)
         os.environ["PREFECT_HOME"] = str(prefect_home)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # The library logs progress (epochs, samples/s, scoring rates) with plain logging; show it
+    # in the flow logs and the UI too.
+    os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "sentiment")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+def settings_for_flows() -> Settings:
+    """Settings for a command that runs a flow: home folder created, Prefect configured."""
+    settings = load_settings()
+    settings.ensure_home()
+    prepare_prefect(settings)
+    return settings
 
 
 def safe_url(url: str) -> str:
@@ -94,9 +105,7 @@ def ingest(
     json_out: JsonOpt = False,
 ) -> None:
     """Read tweets, validate them, quarantine bad rows, clean and store the rest."""
-    settings = load_settings()
-    settings.ensure_home()
-    prepare_prefect(settings)
+    settings = settings_for_flows()
     from flows.ingest import ingest as ingest_flow
     from sentiment.sources import InputError
 
@@ -192,9 +201,7 @@ def train(
     json_out: JsonOpt = False,
 ) -> None:
     """Fine-tune a new model version on the labelled tweets (the retrain flow)."""
-    settings = load_settings()
-    settings.ensure_home()
-    prepare_prefect(settings)
+    settings = settings_for_flows()
     from flows.retrain import retrain
 
     try:
@@ -213,9 +220,7 @@ def train(
 @app.command()
 def score(json_out: JsonOpt = False) -> None:
     """Score every tweet the champion has not scored yet, then write the daily report."""
-    settings = load_settings()
-    settings.ensure_home()
-    prepare_prefect(settings)
+    settings = settings_for_flows()
     from flows.nightly import score as score_flow
 
     result = score_flow()
@@ -316,9 +321,7 @@ def run(
     rebalance: Annotated[str | None, typer.Option(help="undersample, oversample or class-weights")] = None,
 ) -> None:
     """The whole chain once: ingest, validate, clean, rebalance, fine-tune, evaluate, promote, score, report."""
-    settings = load_settings()
-    settings.ensure_home()
-    prepare_prefect(settings)
+    settings = settings_for_flows()
     from flows.run import run_all
     from sentiment.sources import InputError
 

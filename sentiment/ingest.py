@@ -175,6 +175,21 @@ def store_batch(engine: Engine, prepared: PreparedBatch, write_rows: int = 20_00
 
             new_tweets, new_labels, quarantined = [], [], []
             kept_label: dict[str, tuple[str, str]] = {}  # id -> (label, where it came from)
+
+            def take_label(record: dict[str, Any]) -> None:
+                """First label wins (even from a duplicate whose first occurrence had none); a
+                different later label is a conflict."""
+                if record["label"] is None:
+                    return
+                tid = record["id"]
+                if tid in kept_label:
+                    label, where = kept_label[tid]
+                    if label != record["label"]:
+                        quarantined.append(_conflict_row(batch_id, record, label, where, now))
+                    return
+                kept_label[tid] = (record["label"], record["location"])
+                new_labels.append({"tweet_id": tid, "label": record["label"], "origin": GOLD, "batch_id": batch_id, "labeled_at": now})
+
             for record in prepared.unique:
                 tid = record["id"]
                 if tid in stored:
@@ -197,27 +212,10 @@ def store_batch(engine: Engine, prepared: PreparedBatch, write_rows: int = 20_00
                             "ingested_at": now,
                         }
                     )
-                if record["label"] is None:
-                    continue
-                if tid in kept_label:
-                    label, where = kept_label[tid]
-                    if label != record["label"]:
-                        quarantined.append(_conflict_row(batch_id, record, label, where, now))
-                else:
-                    kept_label[tid] = (record["label"], record["location"])
-                    new_labels.append({"tweet_id": tid, "label": record["label"], "origin": GOLD, "batch_id": batch_id, "labeled_at": now})
+                take_label(record)
             for record in prepared.duplicates:
                 summary.rows_duplicate += 1
-                if record["label"] is None:
-                    continue
-                tid = record["id"]
-                if tid in kept_label:
-                    label, where = kept_label[tid]
-                    if label != record["label"]:
-                        quarantined.append(_conflict_row(batch_id, record, label, where, now))
-                else:  # the first occurrence had no label: this one is the first label
-                    kept_label[tid] = (record["label"], record["location"])
-                    new_labels.append({"tweet_id": tid, "label": record["label"], "origin": GOLD, "batch_id": batch_id, "labeled_at": now})
+                take_label(record)
             summary.label_conflicts = len(quarantined)
             for record, reasons in prepared.rejected:
                 quarantined.append(

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select, update
 
 from sentiment.db import model_versions, utcnow, write_transaction
 
-CANDIDATE, CHAMPION, RETIRED = "candidate", "champion", "retired"
+CANDIDATE, CHAMPION, RETIRED, FAILED = "candidate", "champion", "retired", "failed"
 
 
 @dataclass
@@ -71,6 +71,14 @@ def record_results(engine: Engine, version_id: int, metrics: dict, train_seconds
         values["hyperparameters"] = hyperparameters
     with write_transaction(engine) as conn:
         conn.execute(update(model_versions).where(model_versions.c.id == version_id).values(**values))
+
+
+def mark_failed(engine: Engine, version_id: int, reason: str) -> None:
+    """A training run that died: keep the row (it says what was tried) but never promote it."""
+    with write_transaction(engine) as conn:
+        conn.execute(
+            update(model_versions).where(model_versions.c.id == version_id).values(status=FAILED, promotion={"promoted": False, "reason": f"training failed: {reason}"})
+        )
 
 
 def get_version(engine: Engine, version_id: int) -> dict[str, Any]:

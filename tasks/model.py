@@ -68,10 +68,14 @@ def train_model(split: LabelledSplit, data: Rebalanced, settings: Settings) -> d
         update_progress_artifact(artifact_id, progress=min(100.0, 100.0 * done / max(total, 1)))
         logger.info("epoch %d: %d/%d samples, %.1f samples/s, loss %.4f", epoch, done, total, rate, loss)
 
-    result: TrainResult = fine_tune(
-        classifier, train_texts, [r["label"] for r in data.rows], texts_for(split.val), [r["label"] for r in split.val], config,
-        class_weights=data.class_weights, progress=progress,
-    )
+    try:
+        result: TrainResult = fine_tune(
+            classifier, train_texts, [r["label"] for r in data.rows], texts_for(split.val), [r["label"] for r in split.val], config,
+            class_weights=data.class_weights, progress=progress,
+        )
+    except BaseException as exc:  # KeyboardInterrupt too: the row must not stay a silent candidate
+        registry.mark_failed(engine, version_id, f"{type(exc).__name__}: {exc}")
+        raise
     update_progress_artifact(artifact_id, progress=100.0)
     classifier.save(folder, extra={"model_version_id": version_id, "training": result.to_dict(), "hyperparameters": hyper, "data_snapshot": snapshot})
     logger.info("model v%d saved to %s (best epoch %d, %.0f s)", version_id, folder, result.best_epoch, result.seconds)
