@@ -54,6 +54,13 @@ def prepare_prefect(settings: Settings) -> None:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
+def check_rebalance(rebalance: str | None) -> None:
+    from sentiment.rebalance import STRATEGIES
+
+    if rebalance is not None and rebalance not in STRATEGIES:
+        raise fail(f"--rebalance {rebalance!r}: use one of {', '.join(STRATEGIES)}")
+
+
 def settings_for_flows() -> Settings:
     """Settings for a command that runs a flow: home folder created, Prefect configured."""
     settings = load_settings()
@@ -201,7 +208,8 @@ def train(
     json_out: JsonOpt = False,
 ) -> None:
     """Fine-tune a new model version on the labelled tweets (the retrain flow)."""
-    settings = settings_for_flows()
+    check_rebalance(rebalance)
+    settings_for_flows()
     from flows.retrain import retrain
 
     try:
@@ -220,7 +228,7 @@ def train(
 @app.command()
 def score(json_out: JsonOpt = False) -> None:
     """Score every tweet the champion has not scored yet, then write the daily report."""
-    settings = settings_for_flows()
+    settings_for_flows()
     from flows.nightly import score as score_flow
 
     result = score_flow()
@@ -321,7 +329,8 @@ def run(
     rebalance: Annotated[str | None, typer.Option(help="undersample, oversample or class-weights")] = None,
 ) -> None:
     """The whole chain once: ingest, validate, clean, rebalance, fine-tune, evaluate, promote, score, report."""
-    settings = settings_for_flows()
+    check_rebalance(rebalance)
+    settings_for_flows()
     from flows.run import run_all
     from sentiment.sources import InputError
 

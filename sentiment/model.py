@@ -112,13 +112,22 @@ class SentimentClassifier:
         quiet_transformers()
         source = resolve_checkpoint(checkpoint)
         labels = tuple(labels)
-        tokenizer = AutoTokenizer.from_pretrained(source, use_fast=True)
+        # Never download at run time: a hub name must already be in the local cache.
+        local_only = not Path(source).exists()
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(source, use_fast=True, local_files_only=local_only)
+        except OSError as exc:
+            raise ValueError(
+                f"TWEETSENT_MODEL={checkpoint!r}: not a local folder and not in the local Hugging Face cache "
+                "(tweetsent never downloads models at run time; download it beforehand or give a folder)"
+            ) from exc
         previous = hf_logging.get_verbosity()
         # "Some weights were newly initialized" is expected for a new classification head.
         hf_logging.set_verbosity_error()
         try:
             model = AutoModelForSequenceClassification.from_pretrained(
                 source,
+                local_files_only=local_only,
                 num_labels=len(labels),
                 id2label=dict(enumerate(labels)),
                 label2id={label: i for i, label in enumerate(labels)},

@@ -55,3 +55,9 @@ def test_saved_folder_loads_in_the_hugging_face_ecosystem(tiny_checkpoint, tmp_p
 def test_loading_a_non_model_folder_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="not a tweetsent model folder"):
         SentimentClassifier.load(tmp_path)
+
+
+def test_a_hub_name_is_never_downloaded(monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    with pytest.raises(ValueError, match="never downloads models"):
+        SentimentClassifier.from_checkpoint("someone/not-cached-model", LABELS, max_length=32)
