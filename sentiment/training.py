@@ -39,6 +39,7 @@ class TrainConfig:
     device: str = "auto"
     log_every_s: float = 15.0  # seconds between progress reports
     max_steps: int | None = None  # stop early after this many optimizer steps (smoke tests, GPU checks)
+    group_by_length: bool = True  # False: plain shuffled batches (for comparison)
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -79,6 +80,8 @@ def length_grouped_batches(lengths: Sequence[int], batch_size: int, rng: random.
     """Shuffled batches of similar-length examples (see the module docstring)."""
     order = list(range(len(lengths)))
     rng.shuffle(order)
+    if pool_batches <= 0:  # no grouping: plain shuffled batches
+        return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     pool = batch_size * pool_batches
     batches: list[list[int]] = []
     for start in range(0, len(order), pool):
@@ -206,7 +209,12 @@ def fine_tune(
     for epoch in range(1, config.epochs + 1):
         epoch_start = time.perf_counter()
         loss_sum, correct, seen = 0.0, 0, 0
-        for index in length_grouped_batches(lengths, config.batch_size, rng):
+        batches = (
+            length_grouped_batches(lengths, config.batch_size, rng)
+            if config.group_by_length
+            else length_grouped_batches(lengths, config.batch_size, rng, pool_batches=0)
+        )
+        for index in batches:
             if config.max_steps is not None and steps >= config.max_steps:
                 break
             input_ids, mask = _collate(train_ids, index, pad_id)
