@@ -14,7 +14,7 @@ from sentiment import registry
 from sentiment.datasets import LabelledSplit, split_labelled, texts_for
 from sentiment.db import open_db
 from sentiment.evaluation import Metrics, compute_metrics, metrics_table_rows
-from sentiment.model import SentimentClassifier, choose_max_length
+from sentiment.model import ModelConfig, SentimentClassifier, choose_max_length
 from sentiment.rebalance import Rebalanced, rebalance
 from sentiment.reports import write_evaluation_report
 from sentiment.settings import Settings
@@ -44,10 +44,11 @@ def train_model(split: LabelledSplit, data: Rebalanced, settings: Settings) -> d
     """Register a candidate, fine-tune it, save its folder; returns the version and training record."""
     logger = get_run_logger()
     engine = open_db(settings)
-    probe = SentimentClassifier.from_checkpoint(settings.model, settings.labels, max_length=settings.max_length_cap)
+    classifier = SentimentClassifier.from_checkpoint(settings.model, settings.labels, max_length=settings.max_length_cap)
     train_texts = texts_for(data.rows)
-    max_length = choose_max_length(probe.token_lengths(train_texts), settings.max_length_cap)
-    classifier = SentimentClassifier(probe.model, probe.tokenizer, probe.config.__class__(settings.model, settings.labels, max_length))
+    # The length is chosen from the data, so it is known only once the tokenizer is loaded.
+    max_length = choose_max_length(classifier.token_lengths(train_texts), settings.max_length_cap)
+    classifier.config = ModelConfig(settings.model, settings.labels, max_length)
     config = TrainConfig(epochs=settings.epochs, batch_size=settings.batch_size, learning_rate=settings.learning_rate, seed=settings.seed, device=settings.device)
     hyper = {
         **asdict(config),
