@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from sentiment.db import IN_CHUNK, bulk_insert, chunked, labels, test_tweets, tweets, utcnow, write_transaction
+from sentiment.db import bulk_insert, labels, test_tweets, tweets, utcnow, write_transaction
 
 #: When a tweet has labels from several origins, the most trusted one is used.
 ORIGIN_PRIORITY = {"human": 0, "gold": 1, "weak": 2}
@@ -112,15 +112,6 @@ def split_labelled(engine: Engine, label_names: Sequence[str], test_fraction: fl
 def texts_for(rows: Sequence[dict[str, Any]]) -> list[str]:
     """The model reads clean_text (placeholders, emoji as words)."""
     return [r["clean_text"] for r in rows]
-
-
-def fetch_tweets(engine: Engine, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    with engine.connect() as conn:
-        for part in chunked(list(ids), IN_CHUNK):
-            for row in conn.execute(select(tweets).where(tweets.c.id.in_(part))).mappings():
-                out[row["id"]] = dict(row)
-    return out
 
 
 def labelled_file(path, label_names: Sequence[str], max_text_chars: int) -> tuple[list[str], list[str], dict[str, int]]:

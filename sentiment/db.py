@@ -296,6 +296,11 @@ def table_counts(conn: Connection) -> dict[str, int]:
     return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in TABLES}
 
 
+def plain_row(row: Any) -> dict[str, Any]:
+    """A result row as a JSON-friendly dict (datetimes as ISO strings), for commands and reports."""
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in dict(row).items()}
+
+
 def dumps(value: Any) -> str:
     """JSON for raw records: keeps non-ASCII readable, turns anything odd into a string."""
     return json.dumps(value, ensure_ascii=False, default=str)

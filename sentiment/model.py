@@ -17,11 +17,14 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sentiment.settings import PACKAGED_MODEL
+
+if TYPE_CHECKING:  # torch is imported lazily: importing the library must stay cheap
+    import torch
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +54,7 @@ def quiet_transformers() -> None:
     hf_logging.disable_progress_bar()
 
 
-def pick_device(preference: str = "auto") -> "torch.device":
+def pick_device(preference: str = "auto") -> torch.device:
     import torch
 
     if preference == "cuda" or (preference == "auto" and torch.cuda.is_available()):

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select, update
 
-from sentiment.db import model_versions, utcnow, write_transaction
+from sentiment.db import model_versions, plain_row, utcnow, write_transaction
 
 CANDIDATE, CHAMPION, RETIRED, FAILED = "candidate", "champion", "retired", "failed"
 
@@ -35,10 +35,6 @@ class Decision:
             "champion_macro_f1": self.champion_macro_f1,
             "decided_at": utcnow().isoformat(),
         }
-
-
-def _plain(row) -> dict[str, Any]:
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in dict(row).items()}
 
 
 def create_version(engine: Engine, *, base_checkpoint: str, label_set: str, hyperparameters: dict, data_snapshot: dict, models_dir: Path) -> tuple[int, Path]:
@@ -99,7 +95,7 @@ def champion(engine: Engine, label_set: str) -> dict[str, Any] | None:
 
 def list_versions(engine: Engine) -> list[dict[str, Any]]:
     with engine.connect() as conn:
-        return [_plain(r) for r in conn.execute(select(model_versions).order_by(model_versions.c.id)).mappings()]
+        return [plain_row(r) for r in conn.execute(select(model_versions).order_by(model_versions.c.id)).mappings()]
 
 
 def _crown(conn, version_id: int, label_set: str) -> None:

@@ -6,11 +6,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from sentiment.db import ingest_batches, labels, quarantine, table_counts
-
-
-def _plain(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+from sentiment.db import ingest_batches, labels, plain_row, quarantine, table_counts
 
 
 def database_status(engine: Engine, last: int = 5) -> dict[str, Any]:
@@ -26,7 +22,7 @@ def database_status(engine: Engine, last: int = 5) -> dict[str, Any]:
         "tables": counts,
         "labels": [{"origin": o, "label": lab, "count": n} for o, lab, n in by_label],
         "quarantine": {"invalid": by_kind.get("invalid", 0), "conflict": by_kind.get("conflict", 0)},
-        "last_batches": [_plain(dict(b)) for b in batches],
+        "last_batches": [plain_row(b) for b in batches],
     }
 
 
@@ -40,16 +36,4 @@ def list_quarantine(
     if batch_id is not None:
         query = query.where(quarantine.c.batch_id == batch_id)
     with engine.connect() as conn:
-        return [_plain(dict(r)) for r in conn.execute(query).mappings()]
-
-
-def quarantine_reasons(engine: Engine) -> list[tuple[str, str, int]]:
-    """(source, first reason, rows) over invalid rows: the shape of what goes wrong."""
-    with engine.connect() as conn:
-        rows = conn.execute(select(quarantine.c.source, quarantine.c.reasons).where(quarantine.c.kind == "invalid")).all()
-    counts: dict[tuple[str, str], int] = {}
-    for source, reasons in rows:
-        for reason in reasons or []:
-            key = (source, reason.split(":", 1)[0])
-            counts[key] = counts.get(key, 0) + 1
-    return sorted(((s, r, n) for (s, r), n in counts.items()), key=lambda t: -t[2])
+        return [plain_row(r) for r in conn.execute(query).mappings()]

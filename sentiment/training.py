@@ -209,12 +209,8 @@ def fine_tune(
     for epoch in range(1, config.epochs + 1):
         epoch_start = time.perf_counter()
         loss_sum, correct, seen = 0.0, 0, 0
-        batches = (
-            length_grouped_batches(lengths, config.batch_size, rng)
-            if config.group_by_length
-            else length_grouped_batches(lengths, config.batch_size, rng, pool_batches=0)
-        )
-        for index in batches:
+        pools = 50 if config.group_by_length else 0
+        for index in length_grouped_batches(lengths, config.batch_size, rng, pool_batches=pools):
             if config.max_steps is not None and steps >= config.max_steps:
                 break
             input_ids, mask = _collate(train_ids, index, pad_id)
