@@ -10,10 +10,24 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
+from typer.core import TyperGroup
 
 from sentiment.settings import Settings
 
+class _Commands(TyperGroup):
+    """Turns "the database schema is behind" into a one-line error, from whichever command opened it."""
+
+    def invoke(self, ctx):
+        from sentiment.migrations import SchemaOutOfDate
+
+        try:
+            return super().invoke(ctx)
+        except SchemaOutOfDate as exc:
+            raise fail(str(exc), code=1) from None
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="tweetsent",
     help="Keep a BERT tweet-sentiment model fresh and its predictions queryable.",
     no_args_is_help=True,
@@ -52,6 +66,21 @@ def prepare_prefect(settings: Settings) -> None:
     # in the flow logs and the UI too.
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "sentiment")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    if "PREFECT_API_URL" not in os.environ and _server_answers(settings.prefect_api_url):
+        # `tweetsent server` is running: use it, so command-line runs show in its UI too.
+        os.environ["PREFECT_API_URL"] = settings.prefect_api_url
+    # The temporary server's 20 s default is too short on a busy 2-core machine (a training run
+    # next to it): it then fails with "Timed out while attempting to connect".
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+
+def _server_answers(api_url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(api_url.rstrip("/") + "/health", timeout=0.5).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def check_rebalance(rebalance: str | None) -> None:
@@ -66,6 +95,12 @@ def settings_for_flows() -> Settings:
     settings = load_settings()
     settings.ensure_home()
     prepare_prefect(settings)
+    from sentiment.db import open_db
+
+    try:
+        open_db(settings)  # a schema that is behind fails here, before a flow run starts
+    except ValueError as exc:  # a bad database URL
+        raise fail(str(exc)) from None
     return settings
 
 
@@ -352,10 +387,141 @@ def run(
         typer.echo(f"daily report:      {scoring['report']}")
 
 
+db_app = typer.Typer(help="The database schema: migrations (sql/migrations) and views (sql/views).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _schema_engine(settings: Settings):
+    """An engine that does not check the schema (these commands are how it gets fixed)."""
+    from sentiment.db import make_engine
+
+    try:
+        return make_engine(settings.db_url, settings.db_schema)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Bring the database to the newest schema revision (keeps every row) and rebuild the views."""
+    from sentiment import migrations
+
+    settings = load_settings()
+    engine = _schema_engine(settings)
+    try:
+        before, after = migrations.upgrade(engine, revision)
+    except Exception as exc:  # alembic.util.CommandError (unknown revision), database errors
+        raise fail(f"upgrade of {safe_url(settings.db_url)} failed, nothing was changed: {exc}", code=1) from None
+    finally:
+        engine.dispose()
+    where = safe_url(settings.db_url) + (f" (schema {settings.db_schema})" if settings.db_schema else "")
+    if before == after:
+        typer.echo(f"{where}: already at revision {after}; views rebuilt")
+    else:
+        typer.echo(f"{where}: upgraded from revision {before or '(none)'} to {after}; views rebuilt")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Revision to go back to; 'base' drops every table.")]) -> None:
+    """Go back to an older schema revision (views exist only at the newest one)."""
+    from sentiment import migrations
+
+    settings = load_settings()
+    engine = _schema_engine(settings)
+    try:
+        before, after = migrations.downgrade(engine, revision)
+    except Exception as exc:
+        raise fail(f"downgrade of {safe_url(settings.db_url)} failed, nothing was changed: {exc}", code=1) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"{safe_url(settings.db_url)}: downgraded from revision {before or '(none)'} to {after or '(none)'}")
+
+
+@db_app.command("current")
+def db_current(json_out: JsonOpt = False) -> None:
+    """The database's schema revision, the one this tweetsent needs, and what to run if they differ."""
+    from sentiment import migrations
+
+    settings = load_settings()
+    engine = _schema_engine(settings)
+    try:
+        state = migrations.current(engine)
+    finally:
+        engine.dispose()
+    info = {
+        "database": safe_url(settings.db_url),
+        "schema": settings.db_schema,
+        "revision": state.revision,
+        "head": migrations.head_revision(),
+        "missing_views": list(state.missing_views),
+        "problem": None if state.empty else migrations.describe(safe_url(settings.db_url), state),
+    }
+    if json_out:
+        print_json(info)
+        return
+    typer.echo(f"database: {info['database']}" + (f" (schema {info['schema']})" if info["schema"] else ""))
+    typer.echo(f"revision: {state.revision or '(none)'}; this tweetsent needs {info['head']}")
+    if state.empty:
+        typer.echo("the database is empty: any command creates the schema on first use")
+    elif info["problem"]:
+        typer.echo(info["problem"])
+
+
+@app.command("sql")
+def sql_command(
+    name: Annotated[str | None, typer.Argument(help="A named query (sql/queries) or view (sql/views); see --list.")] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="key=value, once per parameter.")] = None,
+    output: Annotated[str, typer.Option("--format", "-f", help="table, csv or json")] = "table",
+    list_all: Annotated[bool, typer.Option("--list", help="List the named queries and views with their parameters.")] = False,
+) -> None:
+    """Run a named analyst query or a view; parameters are always bound, never pasted into the SQL."""
+    import csv
+
+    from sentiment import sqlqueries
+    from sentiment.db import open_db
+
+    if list_all:
+        for query in sqlqueries.catalogue().values():
+            typer.echo(f"{query.name}  [{query.kind}]  {query.description}")
+            for p in query.params:
+                typer.echo(f"    --param {p.describe()}")
+        return
+    if name is None:
+        raise fail(f"name a query or view: one of {', '.join(sorted(sqlqueries.catalogue()))} (tweetsent sql --list)")
+    if output not in ("table", "csv", "json"):
+        raise fail(f"--format {output!r}: use table, csv or json")
+    try:
+        query = sqlqueries.get_query(name)
+        values = sqlqueries.bind_values(query, sqlqueries.parse_assignments(param or []))
+    except sqlqueries.QueryError as exc:
+        raise fail(str(exc)) from None
+    from sqlalchemy.exc import DBAPIError
+
+    settings = load_settings()
+    try:
+        columns, rows = sqlqueries.run_query(open_db(settings), query, values)
+    except ValueError as exc:  # a bad database URL
+        raise fail(str(exc)) from None
+    except DBAPIError as exc:
+        raise fail(f"{name} failed on {safe_url(settings.db_url)}: {exc.orig}", code=1) from None
+    if output == "json":
+        print_json(rows)
+    elif output == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([row[c] for c in columns] for row in rows)
+    else:
+        print_table(rows, columns)
+
+
 def _summaries_from(dicts):
     from sentiment.ingest import BatchSummary
 
     return [BatchSummary(**{k: v for k, v in d.items() if k not in ("started_at", "finished_at")}) for d in dicts]
+
+
+# The operations commands (server, serve, deploy, deployments, decisions) live in their own module.
+import flows.cli_ops  # noqa: E402,F401
 
 
 def main() -> None:  # pragma: no cover - console entry point
@@ -363,4 +529,7 @@ def main() -> None:  # pragma: no cover - console entry point
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # `python -m flows.cli`: run the imported module's app, the one the other modules register on.
+    from flows.cli import main as _main
+
+    sys.exit(_main())

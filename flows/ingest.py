@@ -21,7 +21,12 @@ from tasks import (
 
 @flow(name="ingest", log_prints=True)
 def ingest(paths: list[str] | None = None, source: str | None = None) -> list[BatchSummary]:
-    """Ingest files (or the inbox folder) and/or a source: ``synthetic``, ``replay:PATH``, ``file:PATH``."""
+    """Ingest files (or the inbox folder) and/or a source; bad rows go to quarantine.
+
+    Args:
+        paths: Files or folders to ingest (empty: the inbox folder, unless a source is given).
+        source: `synthetic`, `replay:PATH` (the next day of a file) or `file:PATH`.
+    """
     settings = Settings()
     summaries: list[BatchSummary] = []
     for spec in plan_ingest(paths, source, settings):

@@ -7,8 +7,10 @@ from typing import Any
 from prefect import flow
 
 from flows.ingest import ingest
+from sentiment.db import utcnow
 from sentiment.settings import Settings
 from tasks import find_champion, report_daily, score_new_tweets
+from tasks.triggers import decide_retrain
 
 
 @flow(name="score", log_prints=True)
@@ -18,14 +20,30 @@ def score() -> dict[str, Any]:
     champion = find_champion(settings)
     if champion is None:
         return {"scored": 0, "reason": f"no champion model for labels {settings.label_set}"}
-    summary = score_new_tweets(champion, settings)
+    if settings.uses_dask:  # TWEETSENT_DASK_ADDRESS or TWEETSENT_DASK_WORKERS: fan the chunks out
+        from flows.scale_out import score_on_dask
+
+        summary = score_on_dask(champion, settings)
+    else:
+        summary = score_new_tweets(champion, settings)
     report = report_daily(champion, summary, settings)
     return {"model_version_id": champion["id"], **summary.to_dict(), "report": report["report_path"]}
 
 
 @flow(name="nightly", log_prints=True)
-def nightly(paths: list[str] | None = None, source: str | None = None) -> dict[str, Any]:
-    """Ingest new tweets (inbox, paths or a source such as ``replay:PATH``), then score and report."""
+def nightly(source: str | None = None, paths: list[str] | None = None, check_retrain: bool = True) -> dict[str, Any]:
+    """Ingest new tweets, score every tweet the champion has not scored, write the daily report,
+    then decide (and record why) whether to start retraining.
+
+    Args:
+        source: Where new tweets come from besides the inbox folder: `replay:PATH` (the next day of a file), `file:PATH` or `synthetic`.
+        paths: Files or folders to ingest instead of the inbox folder.
+        check_retrain: Decide whether to start the retrain deployment (enough new labels, or drift), and record why.
+    """
     summaries = ingest(paths=paths, source=source)
+    started = utcnow()
     result = score()
+    if check_retrain:
+        settings = Settings()
+        result["retrain_decision"] = decide_retrain(result.get("model_version_id"), started if result.get("scored") else None, settings)
     return {"ingested": [s.to_dict() for s in summaries], **result}

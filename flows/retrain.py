@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from prefect import flow
 from prefect.utilities.annotations import quote
+from pydantic import Field
 
 from sentiment.settings import Settings
 from tasks import evaluate_model, promote_model, rebalance_data, report_evaluation, split_data, train_model
@@ -20,17 +21,24 @@ def settings_with(**overrides: Any) -> Settings:
 
 @flow(name="retrain", log_prints=True)
 def retrain(
-    epochs: int | None = None,
-    learning_rate: float | None = None,
-    batch_size: int | None = None,
+    epochs: Annotated[int | None, Field(ge=1, le=100)] = None,
+    learning_rate: Annotated[float | None, Field(gt=0, lt=1)] = None,
+    batch_size: Annotated[int | None, Field(ge=1, le=4096)] = None,
     rebalance: Strategy | None = None,
     checkpoint: str | None = None,
     labels: str | None = None,
 ) -> dict[str, Any]:
     """Fine-tune a new model version on the labelled tweets and promote it if it is at least as good.
 
-    Parameters left empty come from the TWEETSENT_* settings. ``labels``: comma separated, e.g.
-    ``negative,positive``. ``checkpoint``: a Hugging Face name or local folder.
+    Parameters left empty come from the TWEETSENT_* settings.
+
+    Args:
+        epochs: Fine-tuning epochs; the best epoch on validation is kept (default 3).
+        learning_rate: Peak AdamW learning rate (default 3e-5).
+        batch_size: Training batch size (default 16).
+        rebalance: How to balance the classes: undersample, oversample or class-weights (default).
+        checkpoint: Base model: a Hugging Face name or a local folder (default: the packaged MiniLM).
+        labels: Classes, comma separated, e.g. negative,positive (default negative,neutral,positive).
     """
     settings = settings_with(epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, rebalance=rebalance, model=checkpoint, labels=labels)
     split = split_data(settings)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Engine,
@@ -68,7 +70,8 @@ labels = Table(
     Column("batch_id", Integer, ForeignKey("ingest_batches.id"), nullable=True),
     Column("labeled_at", DateTime, nullable=False),
     UniqueConstraint("tweet_id", "origin", name="uq_labels_tweet_origin"),
-    Index("ix_labels_origin", "origin"),
+    # "gold labels per class" from the index alone.
+    Index("ix_labels_origin_label", "origin", "label"),
 )
 
 quarantine = Table(
@@ -158,7 +161,8 @@ scores = Table(
     Column("scored_at", DateTime, nullable=False),
     # Scoring is idempotent and overlap-safe because of this constraint, not because of timing.
     UniqueConstraint("tweet_id", "model_version_id", name="uq_scores_tweet_model"),
-    Index("ix_scores_model_version", "model_version_id"),
+    # Every tweet a version scored, from the index alone (tweets it has not scored yet).
+    Index("ix_scores_model_version_tweet", "model_version_id", "tweet_id"),
 )
 
 evaluation_reports = Table(
@@ -175,6 +179,7 @@ evaluation_reports = Table(
     Column("report_path", Text, nullable=False),
     Column("plots", JSON, nullable=False),
     Column("created_at", DateTime, nullable=False),
+    Index("ix_evaluation_reports_model_version", "model_version_id"),
 )
 
 daily_reports = Table(
@@ -189,8 +194,29 @@ daily_reports = Table(
     Column("report_path", Text, nullable=False),
 )
 
+retrain_decisions = Table(
+    "retrain_decisions",
+    metadata,
+    # One row per nightly decision whether to start the retrain deployment, yes or no, with why.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("decided_at", DateTime, nullable=False),
+    Column("label_set", String(256), nullable=False),
+    Column("champion_id", Integer, ForeignKey("model_versions.id"), nullable=True),
+    Column("retrain", Boolean, nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("new_labels", Integer, nullable=False),
+    Column("label_psi", Float, nullable=True),
+    Column("confidence_psi", Float, nullable=True),
+    Column("details", JSON, nullable=False),
+    Column("flow_run_id", String(64), nullable=True),
+    # The retrain flow run it started; NULL when it decided no, or could not start one.
+    Column("triggered_flow_run_id", String(64), nullable=True),
+    Index("ix_retrain_decisions_label_set_decided", "label_set", "decided_at"),
+)
+
 TABLES: tuple[Table, ...] = (
     tweets, labels, quarantine, ingest_batches, test_tweets, model_versions, scores, evaluation_reports, daily_reports,
+    retrain_decisions,
 )
 
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -265,12 +291,19 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
 
 
 def init_db(engine: Engine) -> None:
-    """Create missing tables (safe to call on every start)."""
-    metadata.create_all(engine)
+    """Give a new database the schema; check that an existing one is at the newest revision.
+
+    The schema is owned by the Alembic migrations in sql/migrations (this module's ``metadata``
+    is kept in step with them, a test checks). A database behind them raises
+    ``sentiment.migrations.SchemaOutOfDate``, which names the command to run.
+    """
+    from sentiment.migrations import prepare_database
+
+    prepare_database(engine)
 
 
 def open_db(settings) -> Engine:
-    """Engine for the configured database, with its tables created on first use."""
+    """Engine for the configured database: schema created on first use, its revision checked."""
     return get_engine(settings.db_url, settings.db_schema)
 
 
@@ -307,16 +340,22 @@ def dumps(value: Any) -> str:
 
 
 _ENGINES: dict[tuple[str, str | None], Engine] = {}
+_ENGINES_LOCK = threading.Lock()
 
 
 def get_engine(url: str, schema: str | None = None) -> Engine:
-    """One engine (and so one connection pool) per database per process, tables created."""
+    """One engine (and so one connection pool) per database per process, schema checked (init_db)."""
     key = (normalize_url(url), schema)
-    engine = _ENGINES.get(key)
-    if engine is None:
-        engine = make_engine(url, schema)
-        init_db(engine)
-        _ENGINES[key] = engine
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(key)
+        if engine is None:
+            engine = make_engine(url, schema)
+            try:
+                init_db(engine)
+            except BaseException:
+                engine.dispose()
+                raise
+            _ENGINES[key] = engine
     return engine
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,6 +14,13 @@ from sqlalchemy import Engine, func, select
 
 from sentiment.db import daily_reports, evaluation_reports, scores, tweets, utcnow, write_transaction
 from sentiment.evaluation import Metrics, plot_confusion_matrix, plot_label_shares, plot_training_curves, render_report_markdown
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file and a rename: a reader never sees half a report."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _slug(text: str) -> str:
@@ -55,7 +64,7 @@ def write_evaluation_report(
         decision=(decision or {}).get("reason"),
     )
     report = folder / "report.md"
-    report.write_text(markdown, encoding="utf-8")
+    write_text_atomic(report, markdown)
     row = {
         "model_version_id": version["id"],
         "dataset": dataset,
@@ -99,7 +108,8 @@ def write_daily_report(engine: Engine, *, model_version_id: int, labels: Sequenc
     daily = label_shares_by_day(engine, model_version_id, labels)
     folder = reports_dir / "daily" / now.strftime("%Y-%m-%d")
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = now.strftime("%H%M%S")
+    # Unique per run: two overlapping nightly runs must not write over each other's files.
+    stamp = f"{now:%H%M%S}-{uuid.uuid4().hex[:8]}"
     lines = [
         f"# Daily report {now:%Y-%m-%d %H:%M} UTC",
         "",
@@ -118,7 +128,7 @@ def write_daily_report(engine: Engine, *, model_version_id: int, labels: Sequenc
             lines.append(f"| {entry['day']} | " + " | ".join(f"{entry['counts'].get(label, 0) / n:.1%}" for label in labels) + f" | {n:,} |")
     report = folder / f"daily_{stamp}.md"
     markdown = "\n".join(lines) + "\n"
-    report.write_text(markdown, encoding="utf-8")
+    write_text_atomic(report, markdown)
     summary = {"daily": daily, "total_scored": total, "plot": str(plot_path.resolve()) if plot_path else None}
     with write_transaction(engine) as conn:
         report_id = conn.execute(

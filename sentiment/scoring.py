@@ -5,14 +5,21 @@ transaction with "insert, ignore if (tweet, model version) exists". Memory stays
 chunk size; a run that dies half-way keeps its finished chunks and a re-run continues where it
 stopped; two overlapping runs cannot score a tweet twice, because the unique constraint on
 ``scores(tweet_id, model_version_id)`` decides, not timing.
+
+Scale-out: :func:`unscored_ranges` cuts the unscored tweets into keyset ranges ``(after, upto]``
+of ``chunk`` tweets each, the same chunks a single process reads one after the other, and
+:func:`score_range` scores one range. Ranges are independent, so any number of processes or
+machines (Dask workers) can score them in parallel and get exactly the single-process results.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, and_, func, select
@@ -47,23 +54,46 @@ def count_unscored(engine: Engine, model_version_id: int) -> int:
         return conn.execute(select(func.count()).select_from(tweets).where(tweets.c.id.not_in(scored))).scalar_one()
 
 
-def unscored_chunks(engine: Engine, model_version_id: int, chunk: int) -> Iterator[list[tuple[str, str]]]:
-    """(tweet id, clean_text) chunks in id order that ``model_version_id`` has not scored."""
-    last = ""
+def _unscored(model_version_id: int, *columns):
+    return select(*columns).outerjoin(scores, and_(scores.c.tweet_id == tweets.c.id, scores.c.model_version_id == model_version_id)).where(scores.c.id.is_(None))
+
+
+def unscored_chunks(engine: Engine, model_version_id: int, chunk: int, after: str = "", upto: str | None = None) -> Iterator[list[tuple[str, str]]]:
+    """(tweet id, clean_text) chunks in id order that ``model_version_id`` has not scored, with
+    ``after < id <= upto`` (``upto=None``: no upper bound)."""
+    last = after
     while True:
-        query = (
-            select(tweets.c.id, tweets.c.clean_text)
-            .outerjoin(scores, and_(scores.c.tweet_id == tweets.c.id, scores.c.model_version_id == model_version_id))
-            .where(scores.c.id.is_(None), tweets.c.id > last)
-            .order_by(tweets.c.id)
-            .limit(chunk)
-        )
+        query = _unscored(model_version_id, tweets.c.id, tweets.c.clean_text).where(tweets.c.id > last)
+        if upto is not None:
+            query = query.where(tweets.c.id <= upto)
         with engine.connect() as conn:
-            rows = [tuple(r) for r in conn.execute(query)]
+            rows = [tuple(r) for r in conn.execute(query.order_by(tweets.c.id).limit(chunk))]
         if not rows:
             return
         yield rows
         last = rows[-1][0]
+
+
+def unscored_ranges(engine: Engine, model_version_id: int, chunk: int) -> list[tuple[str, str | None]]:
+    """Keyset ranges ``(after, upto]`` of ``chunk`` unscored tweets each, in id order; the last
+    range is open-ended (``upto=None``), so tweets that arrive meanwhile are scored too.
+
+    Only the boundary ids are read (one small query per range, never the texts), so planning a
+    million tweets costs a few hundred ids of memory.
+    """
+    ranges: list[tuple[str, str | None]] = []
+    last = ""
+    with engine.connect() as conn:
+        while True:
+            query = _unscored(model_version_id, tweets.c.id).where(tweets.c.id > last).order_by(tweets.c.id).offset(chunk - 1).limit(1)
+            boundary = conn.execute(query).scalar_one_or_none()
+            if boundary is None:
+                break
+            ranges.append((last, boundary))
+            last = boundary
+        if conn.execute(_unscored(model_version_id, tweets.c.id).where(tweets.c.id > last).limit(1)).first() is not None or not ranges:
+            ranges.append((last, None))
+    return ranges
 
 
 def score_rows(ids: list[str], probabilities, labels: tuple[str, ...], model_version_id: int) -> list[dict[str, Any]]:
@@ -100,6 +130,68 @@ def write_scores(engine: Engine, rows: list[dict[str, Any]]) -> int:
         return len(conn.execute(statement, rows).all())
 
 
+def score_chunk(engine: Engine, classifier, model_version_id: int, rows: list[tuple[str, str]], batch_size: int) -> int:
+    """Score and store one chunk of (tweet id, clean_text); returns rows actually inserted."""
+    probs = classifier.predict_proba([r[1] for r in rows], batch_size=batch_size)
+    return write_scores(engine, score_rows([r[0] for r in rows], probs, classifier.labels, model_version_id))
+
+
+def score_range(
+    engine: Engine, classifier, model_version_id: int, after: str, upto: str | None, chunk: int = 2048, batch_size: int = 64
+) -> ScoreSummary:
+    """Score the unscored tweets with ``after < id <= upto`` (one range of :func:`unscored_ranges`)."""
+    started = time.perf_counter()
+    seen = scored = 0
+    for rows in unscored_chunks(engine, model_version_id, chunk, after=after, upto=upto):
+        scored += score_chunk(engine, classifier, model_version_id, rows, batch_size)
+        seen += len(rows)
+    seconds = time.perf_counter() - started
+    return ScoreSummary(model_version_id, seen, scored, seen - scored, seconds, seen / seconds if seconds > 0 else 0.0)
+
+
+def combine_summaries(model_version_id: int, parts: list[ScoreSummary], seconds: float) -> ScoreSummary:
+    """One summary for ranges scored in parallel; the rate is over the wall-clock ``seconds``."""
+    seen = sum(p.to_score for p in parts)
+    scored = sum(p.scored for p in parts)
+    return ScoreSummary(model_version_id, seen, scored, seen - scored, seconds, seen / seconds if seconds > 0 else 0.0)
+
+
+def scoring_threads(score_threads: int, local_workers: int) -> int:
+    """PyTorch threads for one scoring process: ``score_threads`` when set, else the usable cores
+    shared by ``local_workers`` processes on this machine (0 or 1: all of them)."""
+    from sentiment.model import usable_cores
+
+    if score_threads > 0:
+        return score_threads
+    return max(1, usable_cores() // max(1, local_workers))
+
+
+_CACHE_LOCK = threading.Lock()
+_CLASSIFIERS: dict[tuple[str, str, str, int], Any] = {}
+_CACHE_SIZE = 2
+
+
+def cached_classifier(folder: str | Path, device: str = "cpu", quantize: str = "off", threads: int = 0):
+    """The classifier saved in ``folder``, loaded once per process and kept (the latest two).
+
+    A worker process scores many ranges with the same model version: loading it (and quantizing
+    it) per range would cost more than scoring the range.
+    """
+    from sentiment.model import SentimentClassifier, configure_cpu_threads
+
+    key = (str(folder), device, quantize, threads)
+    with _CACHE_LOCK:
+        if key not in _CLASSIFIERS:
+            if device != "cuda":
+                configure_cpu_threads(threads)
+            _CLASSIFIERS[key] = SentimentClassifier.load(Path(folder), device=device, quantize=quantize)
+            # A long-lived process (``tweetsent serve``, a Dask worker) outlives champions: keep
+            # only the latest few models, not one per version ever scored.
+            while len(_CLASSIFIERS) > _CACHE_SIZE:
+                _CLASSIFIERS.pop(next(iter(_CLASSIFIERS)))
+        return _CLASSIFIERS[key]
+
+
 def score_unscored(
     engine: Engine,
     classifier,
@@ -116,9 +208,7 @@ def score_unscored(
     for n, rows in enumerate(unscored_chunks(engine, model_version_id, chunk)):
         if max_chunks is not None and n >= max_chunks:
             break
-        ids = [r[0] for r in rows]
-        probs = classifier.predict_proba([r[1] for r in rows], batch_size=batch_size)
-        inserted = write_scores(engine, score_rows(ids, probs, classifier.labels, model_version_id))
+        inserted = score_chunk(engine, classifier, model_version_id, rows, batch_size)
         scored += inserted
         skipped += len(rows) - inserted
         rate = (scored + skipped) / (time.perf_counter() - started)

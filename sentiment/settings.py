@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -80,6 +81,32 @@ class Settings(BaseSettings):
     score_batch_size: int = Field(64, ge=1, description="Tweets per forward pass when scoring.")
     score_chunk: int = Field(2048, ge=1, description="Tweets read, scored and written per transaction when scoring.")
     device: str = Field("auto", description="auto (CUDA when present), cpu or cuda.")
+    # --- scoring speed and scale-out ---
+    quantize: str = Field(
+        "auto",
+        description="Score with int8 Linear layers (PyTorch dynamic quantization, CPU only): auto (on the CPU unless the "
+        "model's check at evaluation found int8 loses more than quantize_max_f1_drop macro-F1), on or off.",
+    )
+    quantize_max_f1_drop: float = Field(
+        0.005, ge=0, le=1, description="Largest macro-F1 loss (absolute, 0.005 = 0.5 points) on the frozen test set for which auto quantizes."
+    )
+    score_threads: int = Field(0, ge=0, description="PyTorch threads per scoring process; 0: the usable cores divided by the local Dask workers.")
+    dask_address: str | None = Field(
+        None, description="Scheduler address of a running Dask cluster (tcp://host:8786): the score flow then fans its chunks out to its workers."
+    )
+    dask_workers: int = Field(0, ge=0, description="Without dask_address: score on a local Dask cluster of this many worker processes (0: no Dask).")
+    # --- operations: schedules, deployments, retraining triggers ---
+    timezone: str = Field("UTC", description="IANA time zone of the cron schedules, e.g. Europe/Berlin.")
+    ingest_cron: str = Field("0 * * * *", description="Schedule of the ingest deployment (hourly).")
+    nightly_cron: str = Field("0 2 * * *", description="Schedule of the nightly deployment (02:00).")
+    retrain_cron: str = Field("0 3 * * 0", description="Schedule of the retrain deployment (Sunday 03:00).")
+    deployment_name: str = Field("tweetsent", description="Name of every deployment: ingest/<name>, nightly/<name>, retrain/<name>.")
+    server_host: str = Field("127.0.0.1", description="Address `tweetsent server` listens on.")
+    server_port: int = Field(4200, ge=1, le=65535, description="Port of `tweetsent server` (API and UI).")
+    retrain_min_new_labels: int = Field(1000, ge=1, description="Nightly starts retrain when this many labels arrived since the newest model version was trained.")
+    drift_psi_threshold: float = Field(0.2, gt=0, description="Nightly starts retrain when the PSI of predicted labels or confidences against the champion's reference exceeds this.")
+    drift_min_tweets: int = Field(200, ge=1, description="Fewer newly scored tweets than this: no drift check (too noisy).")
+    retrain_cooldown_hours: float = Field(20.0, ge=0, description="After a triggered retrain, do not trigger another within this many hours unless a new model version exists.")
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
@@ -112,6 +139,45 @@ class Settings(BaseSettings):
         if value not in STRATEGIES:
             raise ValueError(f"TWEETSENT_REBALANCE={value!r}: use one of {', '.join(STRATEGIES)}")
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"TWEETSENT_TIMEZONE={value!r} is not an IANA time zone (e.g. UTC, Europe/Berlin)") from exc
+        return value
+
+    @field_validator("ingest_cron", "nightly_cron", "retrain_cron")
+    @classmethod
+    def _check_cron(cls, value: str, info) -> str:
+        from cronsim import CronSim, CronSimError  # what Prefect's schedules use
+
+        try:
+            CronSim(value, datetime.now())
+        except (CronSimError, ValueError, KeyError) as exc:
+            raise ValueError(f"TWEETSENT_{info.field_name.upper()}={value!r} is not a cron expression (minute hour day month weekday)") from exc
+        return value
+
+    @property
+    def prefect_api_url(self) -> str:
+        """The API of `tweetsent server`."""
+        return f"http://{self.server_host}:{self.server_port}/api"
+
+    @field_validator("quantize")
+    @classmethod
+    def _check_quantize(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("auto", "on", "off"):
+            raise ValueError(f"TWEETSENT_QUANTIZE={value!r}: use auto, on or off")
+        return value
+
+    @property
+    def uses_dask(self) -> bool:
+        return bool(self.dask_address) or self.dask_workers > 0
 
     @property
     def label_set(self) -> str:

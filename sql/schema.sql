@@ -65,6 +65,8 @@ CREATE TABLE evaluation_reports (
 	FOREIGN KEY(model_version_id) REFERENCES model_versions (id)
 );
 
+CREATE INDEX ix_evaluation_reports_model_version ON evaluation_reports (model_version_id);
+
 CREATE TABLE quarantine (
 	id SERIAL NOT NULL, 
 	batch_id INTEGER NOT NULL, 
@@ -80,6 +82,25 @@ CREATE TABLE quarantine (
 );
 
 CREATE INDEX ix_quarantine_batch ON quarantine (batch_id);
+
+CREATE TABLE retrain_decisions (
+	id SERIAL NOT NULL, 
+	decided_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+	label_set VARCHAR(256) NOT NULL, 
+	champion_id INTEGER, 
+	retrain BOOLEAN NOT NULL, 
+	reasons JSON NOT NULL, 
+	new_labels INTEGER NOT NULL, 
+	label_psi FLOAT, 
+	confidence_psi FLOAT, 
+	details JSON NOT NULL, 
+	flow_run_id VARCHAR(64), 
+	triggered_flow_run_id VARCHAR(64), 
+	PRIMARY KEY (id), 
+	FOREIGN KEY(champion_id) REFERENCES model_versions (id)
+);
+
+CREATE INDEX ix_retrain_decisions_label_set_decided ON retrain_decisions (label_set, decided_at);
 
 CREATE TABLE tweets (
 	id VARCHAR(96) NOT NULL, 
@@ -114,7 +135,7 @@ CREATE TABLE labels (
 	FOREIGN KEY(batch_id) REFERENCES ingest_batches (id)
 );
 
-CREATE INDEX ix_labels_origin ON labels (origin);
+CREATE INDEX ix_labels_origin_label ON labels (origin, label);
 
 CREATE TABLE scores (
 	id SERIAL NOT NULL, 
@@ -133,7 +154,7 @@ CREATE TABLE scores (
 	FOREIGN KEY(model_version_id) REFERENCES model_versions (id)
 );
 
-CREATE INDEX ix_scores_model_version ON scores (model_version_id);
+CREATE INDEX ix_scores_model_version_tweet ON scores (model_version_id, tweet_id);
 
 CREATE TABLE test_tweets (
 	label_set VARCHAR(256) NOT NULL, 

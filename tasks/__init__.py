@@ -11,7 +11,7 @@ from tasks.ingest import (
     validate_batch,
 )
 from tasks.model import evaluate_model, promote_model, rebalance_data, report_evaluation, split_data, train_model
-from tasks.score import find_champion, report_daily, score_new_tweets
+from tasks.score import find_champion, merge_score_summaries, plan_score_ranges, report_daily, score_new_tweets, score_tweet_range
 
 __all__ = [
     "clean_batch",
@@ -19,6 +19,8 @@ __all__ = [
     "evaluate_model",
     "find_champion",
     "find_previous_batch",
+    "merge_score_summaries",
+    "plan_score_ranges",
     "plan_ingest",
     "promote_model",
     "publish_ingest_summary",
@@ -27,6 +29,7 @@ __all__ = [
     "report_daily",
     "report_evaluation",
     "score_new_tweets",
+    "score_tweet_range",
     "split_data",
     "store_batch",
     "train_model",

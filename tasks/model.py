@@ -14,7 +14,7 @@ from sentiment import registry
 from sentiment.datasets import LabelledSplit, split_labelled, texts_for
 from sentiment.db import open_db
 from sentiment.evaluation import Metrics, compute_metrics, metrics_table_rows
-from sentiment.model import ModelConfig, SentimentClassifier, choose_max_length
+from sentiment.model import ModelConfig, SentimentClassifier, choose_max_length, quantization_check
 from sentiment.rebalance import Rebalanced, rebalance
 from sentiment.reports import write_evaluation_report
 from sentiment.settings import Settings
@@ -86,12 +86,21 @@ def train_model(split: LabelledSplit, data: Rebalanced, settings: Settings) -> d
 @task(cache_policy=NO_CACHE)
 def evaluate_model(trained: dict[str, Any], split: LabelledSplit, settings: Settings) -> Metrics:
     """Macro-F1 and friends on the frozen test set, recorded on the model version."""
+    logger = get_run_logger()
     classifier: SentimentClassifier = trained["classifier"]
-    predictions = classifier.predict(texts_for(split.test), batch_size=settings.score_batch_size)
-    metrics = compute_metrics([r["label"] for r in split.test], predictions, settings.labels)
+    texts, gold = texts_for(split.test), [r["label"] for r in split.test]
+    metrics = compute_metrics(gold, classifier.predict(texts, batch_size=settings.score_batch_size), settings.labels)
     training = trained["training"]
     registry.record_results(open_db(settings), trained["version_id"], metrics.to_dict(), training["seconds"])
-    get_run_logger().info("model v%d on the frozen test set: accuracy %.4f, macro-F1 %.4f", trained["version_id"], metrics.accuracy, metrics.macro_f1)
+    logger.info("model v%d on the frozen test set: accuracy %.4f, macro-F1 %.4f", trained["version_id"], metrics.accuracy, metrics.macro_f1)
+    # What int8 scoring costs this model, on the same tweets: TWEETSENT_QUANTIZE=auto reads it.
+    int8 = compute_metrics(gold, classifier.int8_copy().predict(texts, batch_size=settings.score_batch_size), settings.labels)
+    check = quantization_check(metrics.macro_f1, int8.macro_f1, settings.quantize_max_f1_drop)
+    SentimentClassifier.update_meta(Path(trained["folder"]), quantization=check)
+    logger.info(
+        "model v%d int8: macro-F1 %.4f (%+.4f vs fp32): %s", trained["version_id"], int8.macro_f1, -check["drop"],
+        "scoring quantizes on the CPU" if check["ok"] else f"more than {settings.quantize_max_f1_drop} lost, scoring stays fp32 unless TWEETSENT_QUANTIZE=on",
+    )
     return metrics
 
 

@@ -10,9 +10,8 @@ from prefect.cache_policies import NO_CACHE
 
 from sentiment import registry
 from sentiment.db import open_db
-from sentiment.model import SentimentClassifier
 from sentiment.reports import write_daily_report
-from sentiment.scoring import ScoreSummary, count_unscored, score_unscored
+from sentiment.scoring import ScoreSummary, cached_classifier, combine_summaries, count_unscored, score_range, score_unscored, scoring_threads, unscored_ranges
 from sentiment.settings import Settings
 
 
@@ -33,7 +32,8 @@ def score_new_tweets(champion: dict[str, Any], settings: Settings) -> ScoreSumma
     logger.info("champion v%d: %d tweets to score", champion["id"], todo)
     if todo == 0:
         return ScoreSummary(champion["id"], 0, 0, 0, 0.0, 0.0)
-    classifier = SentimentClassifier.load(champion["artifact_path"], device=settings.device)
+    classifier = cached_classifier(champion["artifact_path"], settings.device, settings.quantize, scoring_threads(settings.score_threads, 1))
+    logger.info("model v%d loaded (%s)", champion["id"], "int8 Linear layers" if classifier.quantized else "fp32")
     artifact_id = create_progress_artifact(progress=0.0, description=f"Scoring {todo:,} tweets with model v{champion['id']}")
 
     def progress(done: int, total: int, rate: float) -> None:
@@ -42,6 +42,30 @@ def score_new_tweets(champion: dict[str, Any], settings: Settings) -> ScoreSumma
     summary = score_unscored(engine, classifier, champion["id"], chunk=settings.score_chunk, batch_size=settings.score_batch_size, progress=progress)
     update_progress_artifact(artifact_id, progress=100.0)
     logger.info("scored %d tweets in %.1f s (%.1f tweets/s)", summary.scored, summary.seconds, summary.tweets_per_s)
+    return summary
+
+
+@task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def plan_score_ranges(champion: dict[str, Any], settings: Settings) -> list[tuple[str, str | None]]:
+    """Keyset ranges of ``score_chunk`` unscored tweets each, one task per range on the task runner."""
+    ranges = unscored_ranges(open_db(settings), champion["id"], settings.score_chunk)
+    get_run_logger().info("champion v%d: unscored tweets cut into %d ranges of up to %d", champion["id"], len(ranges), settings.score_chunk)
+    return ranges
+
+
+@task(retries=2, retry_delay_seconds=10, cache_policy=NO_CACHE)
+def score_tweet_range(champion: dict[str, Any], bounds: tuple[str, str | None], settings: Settings) -> ScoreSummary:
+    """Score one range; the model is loaded once per worker process, a retry skips what is stored."""
+    threads = scoring_threads(settings.score_threads, 0 if settings.dask_address else settings.dask_workers)
+    classifier = cached_classifier(champion["artifact_path"], settings.device, settings.quantize, threads)
+    after, upto = bounds
+    return score_range(open_db(settings), classifier, champion["id"], after, upto, chunk=settings.score_chunk, batch_size=settings.score_batch_size)
+
+
+@task(cache_policy=NO_CACHE)
+def merge_score_summaries(champion: dict[str, Any], parts: list[ScoreSummary], seconds: float) -> ScoreSummary:
+    summary = combine_summaries(champion["id"], parts, seconds)
+    get_run_logger().info("scored %d tweets in %d ranges in %.1f s (%.1f tweets/s)", summary.scored, len(parts), seconds, summary.tweets_per_s)
     return summary
 
 
