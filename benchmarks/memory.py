@@ -7,7 +7,7 @@ synthetic tweets (a pool of generated texts, each reused with its own id), then 
 them through the real path, ``score_unscored`` (keyset chunks of ``TWEETSENT_SCORE_CHUNK`` read,
 scored and written per transaction), in a fresh process, sampling its resident memory as it
 goes. ``--model``: ``packaged`` is all-MiniLM-L6-v2 with a new 3-class head (the compute of a
-fine-tuned one; ~400 tweets/s on 2 cores, so a million takes ~45 min), ``tiny`` a random 2-layer
+fine-tuned one; a million takes an hour or more on 2 cores), ``tiny`` a random 2-layer
 BERT with the same vocabulary (same database and scoring path, minutes), or a model folder.
 Prints RSS and rate over time, then one JSON line with the figures.
 """

@@ -84,8 +84,8 @@ class Settings(BaseSettings):
     # --- scoring speed and scale-out ---
     quantize: str = Field(
         "auto",
-        description="Score with int8 Linear layers (PyTorch dynamic quantization, CPU only): auto (on the CPU unless the "
-        "model's check at evaluation found int8 loses more than quantize_max_f1_drop macro-F1), on or off.",
+        description="Score with int8 Linear layers (PyTorch dynamic quantization, CPU only): auto (on the CPU when the "
+        "model's check at evaluation found int8 loses at most quantize_max_f1_drop macro-F1; unchecked models stay fp32), on or off.",
     )
     quantize_max_f1_drop: float = Field(
         0.005, ge=0, le=1, description="Largest macro-F1 loss (absolute, 0.005 = 0.5 points) on the frozen test set for which auto quantizes."

@@ -52,11 +52,11 @@ def test_int8_replaces_the_linear_layers_and_stays_close_to_fp32(saved_model):
     assert copy.quantized and not any(isinstance(m, dynamic_linear) for m in fp32.model.modules())  # the original is left fp32
 
 
-def test_auto_quantizes_on_the_cpu_unless_the_models_check_failed():
+def test_auto_quantizes_on_the_cpu_only_when_the_models_check_passed():
     good, bad = quantization_check(0.80, 0.797, 0.005), quantization_check(0.80, 0.79, 0.005)
     assert good["ok"] and not bad["ok"] and bad["drop"] == pytest.approx(0.01)
-    assert wants_int8("auto", "cpu", None) and wants_int8("auto", "cpu", good)
-    assert not wants_int8("auto", "cpu", bad)
+    assert wants_int8("auto", "cpu", good)
+    assert not wants_int8("auto", "cpu", bad) and not wants_int8("auto", "cpu", None)  # unchecked: fp32
     assert wants_int8("on", "cpu", bad)  # the user decides
     assert not wants_int8("on", "cuda", None) and not wants_int8("auto", "cuda", good)  # a CPU kernel
     assert not wants_int8("off", "cpu", good)
@@ -67,6 +67,8 @@ def test_auto_quantizes_on_the_cpu_unless_the_models_check_failed():
 def test_auto_reads_the_check_recorded_in_the_model_folder(tiny_checkpoint, tmp_path):
     folder = tmp_path / "v2"
     SentimentClassifier.from_checkpoint(str(tiny_checkpoint), LABELS, max_length=32).save(folder)
+    assert not SentimentClassifier.load(folder, quantize="auto").quantized
+    SentimentClassifier.update_meta(folder, quantization=quantization_check(0.8, 0.798, 0.005))
     assert SentimentClassifier.load(folder, quantize="auto").quantized
     SentimentClassifier.update_meta(folder, quantization=quantization_check(0.8, 0.7, 0.005))
     assert not SentimentClassifier.load(folder, quantize="auto").quantized
