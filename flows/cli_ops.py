@@ -77,15 +77,20 @@ def serve(
     serve_all(settings, limit=limit)
 
 
+def _server_settings() -> Settings:
+    settings = load_settings()
+    prepare_prefect(settings)
+    use_server(settings)
+    return settings
+
+
 @app.command()
 def deploy(json_out: JsonOpt = False) -> None:
     """Create work pools `cpu` and `gpu` and the deployments on them, for several machines.
 
     retrain goes to `gpu` (concurrency 1), ingest and nightly to `cpu`; start workers with
     `prefect worker start --pool NAME`."""
-    settings = load_settings()
-    prepare_prefect(settings)
-    use_server(settings)
+    settings = _server_settings()
     from flows.deployments import deploy_to_pools
 
     done = deploy_to_pools(settings)
@@ -100,9 +105,7 @@ def deploy(json_out: JsonOpt = False) -> None:
 @app.command()
 def deployments(json_out: JsonOpt = False) -> None:
     """List tweetsent's deployments on the Prefect server with their schedules."""
-    settings = load_settings()
-    prepare_prefect(settings)
-    use_server(settings)
+    settings = _server_settings()
     from flows.deployments import read_deployments
 
     found = read_deployments(settings)

@@ -21,13 +21,7 @@ from sentiment.settings import Settings
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def _small_model(tiny_checkpoint, monkeypatch, tmp_path):
-    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect"))
-    monkeypatch.setenv("TWEETSENT_MODEL", str(tiny_checkpoint))
-    monkeypatch.setenv("TWEETSENT_EPOCHS", "1")
-    monkeypatch.setenv("TWEETSENT_SYNTHETIC_COUNT", "300")
-    monkeypatch.setenv("TWEETSENT_LEARNING_RATE", "0.001")
+pytestmark = pytest.mark.usefixtures("small_model")
 
 
 async def _artifact_keys() -> set[str]:
