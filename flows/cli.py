@@ -66,21 +66,14 @@ def prepare_prefect(settings: Settings) -> None:
     # in the flow logs and the UI too.
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "sentiment")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    if "PREFECT_API_URL" not in os.environ and _server_answers(settings.prefect_api_url):
+    from flows.deployments import api_problem
+
+    if "PREFECT_API_URL" not in os.environ and api_problem(settings.prefect_api_url, timeout=0.5) is None:
         # `tweetsent server` is running: use it, so command-line runs show in its UI too.
         os.environ["PREFECT_API_URL"] = settings.prefect_api_url
     # The temporary server's 20 s default is too short on a busy 2-core machine (a training run
     # next to it): it then fails with "Timed out while attempting to connect".
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-
-
-def _server_answers(api_url: str) -> bool:
-    import httpx
-
-    try:
-        return httpx.get(api_url.rstrip("/") + "/health", timeout=0.5).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def check_rebalance(rebalance: str | None) -> None:

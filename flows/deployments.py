@@ -79,19 +79,21 @@ def build_deployments(settings: Settings, work_pools: bool = False) -> list[Any]
     return deployments
 
 
-def check_api(url: str, wait_s: float = 0.0) -> None:
-    """Raise RuntimeError naming the URL when no Prefect API answers there (within ``wait_s``)."""
+def api_problem(url: str, timeout: float = 5.0) -> str | None:
+    """None when a Prefect API answers its health check at ``url``, else what went wrong."""
     import httpx
 
+    try:
+        response = httpx.get(url.rstrip("/") + "/health", timeout=timeout)
+    except httpx.HTTPError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None if response.status_code == 200 else f"HTTP {response.status_code}"
+
+
+def check_api(url: str, wait_s: float = 0.0) -> None:
+    """Raise RuntimeError naming the URL when no Prefect API answers there (within ``wait_s``)."""
     deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            response = httpx.get(url.rstrip("/") + "/health", timeout=5)
-            if response.status_code == 200:
-                return
-            problem = f"HTTP {response.status_code}"
-        except httpx.HTTPError as exc:
-            problem = f"{type(exc).__name__}: {exc}"
+    while (problem := api_problem(url)) is not None:
         if time.monotonic() >= deadline:
             raise RuntimeError(
                 f"no Prefect server answers at {url} ({problem}): start one with `tweetsent server` in another terminal, "

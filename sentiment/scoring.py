@@ -44,6 +44,11 @@ class ScoreSummary:
     seconds: float
     tweets_per_s: float
 
+    @classmethod
+    def of(cls, model_version_id: int, to_score: int, scored: int, skipped: int, seconds: float) -> "ScoreSummary":
+        """A summary whose rate counts every tweet handled (stored here or already by another run)."""
+        return cls(model_version_id, to_score, scored, skipped, seconds, (scored + skipped) / seconds if seconds > 0 else 0.0)
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -146,14 +151,14 @@ def score_range(
         scored += score_chunk(engine, classifier, model_version_id, rows, batch_size)
         seen += len(rows)
     seconds = time.perf_counter() - started
-    return ScoreSummary(model_version_id, seen, scored, seen - scored, seconds, seen / seconds if seconds > 0 else 0.0)
+    return ScoreSummary.of(model_version_id, seen, scored, seen - scored, seconds)
 
 
 def combine_summaries(model_version_id: int, parts: list[ScoreSummary], seconds: float) -> ScoreSummary:
     """One summary for ranges scored in parallel; the rate is over the wall-clock ``seconds``."""
     seen = sum(p.to_score for p in parts)
     scored = sum(p.scored for p in parts)
-    return ScoreSummary(model_version_id, seen, scored, seen - scored, seconds, seen / seconds if seconds > 0 else 0.0)
+    return ScoreSummary.of(model_version_id, seen, scored, seen - scored, seconds)
 
 
 def scoring_threads(score_threads: int, local_workers: int) -> int:
@@ -216,4 +221,4 @@ def score_unscored(
         if progress is not None:
             progress(scored + skipped, total, rate)
     seconds = time.perf_counter() - started
-    return ScoreSummary(model_version_id, total, scored, skipped, seconds, (scored + skipped) / seconds if seconds > 0 else 0.0)
+    return ScoreSummary.of(model_version_id, total, scored, skipped, seconds)
