@@ -86,7 +86,7 @@ def score_all(url: str, schema: str | None, folder: Path, every_s: float) -> dic
     version_id, _ = registry.create_version(
         engine, base_checkpoint=str(folder), label_set=",".join(LABELS), hyperparameters={}, data_snapshot={}, models_dir=folder.parent / "versions"
     )
-    classifier = cached_classifier(folder, "cpu", settings.quantize, settings.score_threads)
+    classifier = cached_classifier(folder, "cpu", settings.quantize, settings.score_threads, settings.precision)
     loaded_rss = current_rss_mb()
     samples: list[dict] = []
     started = time.perf_counter()
@@ -102,7 +102,7 @@ def score_all(url: str, schema: str | None, folder: Path, every_s: float) -> dic
     engine.dispose()
     return {
         "scored": summary.scored, "seconds": summary.seconds, "tweets_per_s": summary.tweets_per_s, "loaded_rss_mb": loaded_rss,
-        "peak_rss_mb": peak_rss_mb(), "samples": samples, "int8": classifier.quantized, "chunk": settings.score_chunk, "batch_size": settings.score_batch_size,
+        "peak_rss_mb": peak_rss_mb(), "samples": samples, "int8": classifier.quantized, "precision": classifier.precision, "chunk": settings.score_chunk, "batch_size": settings.score_batch_size,
     }
 
 
@@ -149,7 +149,7 @@ def main() -> None:
     after_first = [s["rss_mb"] for s in samples if s["tweets"] >= args.count // 10] or [s["rss_mb"] for s in samples]
     growth = after_first[-1] - after_first[0]
     print(
-        f"model {args.model} ({'int8' if result['int8'] else 'fp32'}), chunk {result['chunk']}, batch {result['batch_size']}: "
+        f"model {args.model} ({result['precision']}), chunk {result['chunk']}, batch {result['batch_size']}: "
         f"{result['scored']:,} tweets in {result['seconds']:.0f} s ({result['tweets_per_s']:.0f}/s); RSS {result['loaded_rss_mb']:.0f} MB after loading the model, "
         f"peak {result['peak_rss_mb']:.0f} MB; change from 10% to the end: {growth:+.0f} MB"
     )

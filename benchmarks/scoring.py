@@ -9,9 +9,11 @@ airline tweets (cleaned text, as stored) and the same cores, after a short warm-
 - ``pipeline bs32``: the same with ``batch_size=32``;
 - ``tweetsent fp32``: ``SentimentClassifier.predict_proba`` (tokenized once, length-sorted batches
   of 64 padded per batch, ``inference_mode``, one thread per core), int8 off;
+- ``tweetsent bf16``: the same with bf16 weights (fast where the CPU has AMX / AVX512-BF16);
 - ``tweetsent int8``: the same with int8 Linear layers (PyTorch dynamic quantization);
 - ``tweetsent scorer``: the real path, ``score_unscored`` reading the tweets from a fresh SQLite
-  database and writing their scores back, with ``TWEETSENT_QUANTIZE`` as set (default auto).
+  database and writing their scores back, with ``TWEETSENT_PRECISION`` and ``TWEETSENT_QUANTIZE``
+  as set (default auto: what ``tweetsent score`` does with this model on this machine).
 
 Each also predicts the model's frozen test set (read from the model's own database, i.e. the
 airline test split it was evaluated on; ``--test-db`` to point elsewhere), so the quality cost of
@@ -33,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import DEFAULT_AIRLINE, LABELS, airline_records, cpu_line, macro_f1, peak_rss_mb, print_table, run_child  # noqa: E402
 
-CONTENDERS = ("pipeline", "pipeline_bs32", "tweetsent_fp32", "tweetsent_int8", "tweetsent_scorer")
+CONTENDERS = ("pipeline", "pipeline_bs32", "tweetsent_fp32", "tweetsent_bf16", "tweetsent_int8", "tweetsent_scorer")
 WARMUP = 64
 
 
@@ -95,8 +97,9 @@ def run_contender(name: str, model: str, inputs_path: Path, batch_size: int) -> 
     else:
         from sentiment.scoring import cached_classifier
 
-        quantize = {"tweetsent_fp32": "off", "tweetsent_int8": "on"}.get(name, os.environ.get("TWEETSENT_QUANTIZE", "auto"))
-        classifier = cached_classifier(model, "cpu", quantize, 0)
+        fixed = {"tweetsent_fp32": ("off", "fp32"), "tweetsent_bf16": ("off", "bf16"), "tweetsent_int8": ("on", "fp32")}
+        quantize, precision = fixed.get(name, (os.environ.get("TWEETSENT_QUANTIZE", "auto"), os.environ.get("TWEETSENT_PRECISION", "auto")))
+        classifier = cached_classifier(model, "cpu", quantize, 0, precision)
         predict = lambda texts: classifier.predict(list(texts), batch_size=batch_size)  # noqa: E731
         predict(speed[:WARMUP])
         if name == "tweetsent_scorer":
@@ -106,7 +109,7 @@ def run_contender(name: str, model: str, inputs_path: Path, batch_size: int) -> 
             started = time.perf_counter()
             predict(speed)
             seconds = time.perf_counter() - started
-        detail = f"batch {batch_size}, {'int8' if classifier.quantized else 'fp32'}, {__import__('torch').get_num_threads()} threads"
+        detail = f"batch {batch_size}, {classifier.precision}, {__import__('torch').get_num_threads()} threads"
     f1 = macro_f1(gold, predict(test_texts))
     return {"name": name, "tweets": len(speed), "seconds": seconds, "tweets_per_s": len(speed) / seconds, "peak_rss_mb": peak_rss_mb(), "macro_f1": f1, "detail": detail}
 

@@ -10,8 +10,10 @@ decay, weight decay 0.01, gradient clipping at 1.0, plain cross-entropy, on the 
 
 - ``hf_trainer``: ``transformers.Trainer`` with its defaults otherwise (``DataCollatorWithPadding``:
   each batch padded to its longest tweet, random order; no evaluation during training);
+- ``hf_trainer_bf16``: the same with ``bf16=True`` (bf16 autocast, also on the CPU), so the
+  comparison shows what is tweetsent's own and what any bf16 user gets;
 - ``tweetsent``: ``sentiment.training.fine_tune`` (length-grouped batches, fused AdamW, no per-step
-  host syncs);
+  host syncs, bf16 autocast where the device has native bf16: ``TWEETSENT_PRECISION``);
 - ``tweetsent_plain``: the same loop with plain shuffled batches (what grouping buys).
 
 Throughput is training samples over training time only (tweetsent's per-epoch validation on 200
@@ -33,7 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import DEFAULT_AIRLINE, LABELS, airline_records, cpu_line, macro_f1, peak_rss_mb, print_table, run_child  # noqa: E402
 
-CONTENDERS = ("hf_trainer", "tweetsent", "tweetsent_plain")
+CONTENDERS = ("hf_trainer", "hf_trainer_bf16", "tweetsent", "tweetsent_plain")
+DEFAULT_CONTENDERS = ("hf_trainer", "hf_trainer_bf16", "tweetsent")
 HYPER = {"batch_size": 32, "max_length": 64, "learning_rate": 8e-5, "warmup_ratio": 0.1, "weight_decay": 0.01, "max_grad_norm": 1.0, "seed": 13}
 VAL_SIZE = 200
 
@@ -53,7 +56,7 @@ def split_data(path: Path, train_size: int) -> dict[str, list[str]]:
     }
 
 
-def train_hf(data: dict, epochs: int, workdir: Path):
+def train_hf(data: dict, epochs: int, workdir: Path, bf16: bool = False):
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer, TrainingArguments, set_seed
 
@@ -87,16 +90,19 @@ def train_hf(data: dict, epochs: int, workdir: Path):
         use_cpu=not torch.cuda.is_available(),
         dataloader_num_workers=0,
         disable_tqdm=True,
+        bf16=bf16,
     )
     trainer = Trainer(model=model, args=args, train_dataset=dataset, data_collator=DataCollatorWithPadding(tokenizer))
     started = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - started
     model.eval()
-    return model, tokenizer, seconds, f"Trainer defaults, {torch.get_num_threads()} threads"
+    return model, tokenizer, seconds, f"Trainer defaults{', bf16=True' if bf16 else ''}, {torch.get_num_threads()} threads"
 
 
 def train_tweetsent(data: dict, epochs: int, grouped: bool):
+    import os
+
     import torch
 
     from sentiment.model import SentimentClassifier
@@ -107,10 +113,11 @@ def train_tweetsent(data: dict, epochs: int, grouped: bool):
     config = TrainConfig(
         epochs=epochs, batch_size=HYPER["batch_size"], learning_rate=HYPER["learning_rate"], weight_decay=HYPER["weight_decay"],
         warmup_ratio=HYPER["warmup_ratio"], max_grad_norm=HYPER["max_grad_norm"], seed=HYPER["seed"], device="auto", group_by_length=grouped,
+        precision=os.environ.get("TWEETSENT_PRECISION", "auto").lower(),
     )
     result = fine_tune(classifier, data["train_texts"], data["train_labels"], data["val_texts"], data["val_labels"], config)
     seconds = sum(len(data["train_texts"]) / h["train_samples_per_s"] for h in result.history)  # training only, validation excluded
-    detail = f"{'length-grouped' if grouped else 'shuffled'} batches, {torch.get_num_threads()} threads"
+    detail = f"{'length-grouped' if grouped else 'shuffled'} batches, {result.extra['precision']}, {torch.get_num_threads()} threads"
     return classifier.model, classifier.tokenizer, seconds, detail
 
 
@@ -122,8 +129,8 @@ def run_contender(name: str, data_path: Path, epochs: int) -> dict:
     from sentiment.settings import PACKAGED_MODEL
 
     data = json.loads(Path(data_path).read_text())
-    if name == "hf_trainer":
-        model, tokenizer, seconds, detail = train_hf(data, epochs, Path(tempfile.mkdtemp(prefix="tweetsent-hf-")))
+    if name.startswith("hf_trainer"):
+        model, tokenizer, seconds, detail = train_hf(data, epochs, Path(tempfile.mkdtemp(prefix="tweetsent-hf-")), bf16=name == "hf_trainer_bf16")
     else:
         model, tokenizer, seconds, detail = train_tweetsent(data, epochs, grouped=name == "tweetsent")
     # Same prediction code for every model: only the training differs.
@@ -140,7 +147,7 @@ def main() -> None:
     parser.add_argument("--airline", type=Path, default=DEFAULT_AIRLINE)
     parser.add_argument("--train-size", type=int, default=6000, help="Training tweets (the rest of the training part is unused).")
     parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--only", nargs="+", choices=CONTENDERS, default=list(CONTENDERS))
+    parser.add_argument("--only", nargs="+", choices=CONTENDERS, default=list(DEFAULT_CONTENDERS))
     parser.add_argument("--contender", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -173,6 +180,8 @@ def main() -> None:
     if base and "tweetsent" in results:
         summary["ratio_vs_trainer"] = round(results["tweetsent"]["tweets_per_s"] / base["tweets_per_s"], 2)
         summary["macro_f1_delta"] = round(results["tweetsent"]["macro_f1"] - base["macro_f1"], 4)
+    if "hf_trainer_bf16" in results and "tweetsent" in results:
+        summary["ratio_vs_trainer_bf16"] = round(results["tweetsent"]["tweets_per_s"] / results["hf_trainer_bf16"]["tweets_per_s"], 2)
     summary.update(train_tweets=len(data["train_texts"]), epochs=args.epochs)
     print(json.dumps(summary))
 

@@ -172,24 +172,24 @@ def scoring_threads(score_threads: int, local_workers: int) -> int:
 
 
 _CACHE_LOCK = threading.Lock()
-_CLASSIFIERS: dict[tuple[str, str, str, int], Any] = {}
+_CLASSIFIERS: dict[tuple[str, str, str, int, str], Any] = {}
 _CACHE_SIZE = 2
 
 
-def cached_classifier(folder: str | Path, device: str = "cpu", quantize: str = "off", threads: int = 0):
+def cached_classifier(folder: str | Path, device: str = "cpu", quantize: str = "off", threads: int = 0, precision: str = "fp32"):
     """The classifier saved in ``folder``, loaded once per process and kept (the latest two).
 
     A worker process scores many ranges with the same model version: loading it (and quantizing
-    it) per range would cost more than scoring the range.
+    it, casting it) per range would cost more than scoring the range.
     """
     from sentiment.model import SentimentClassifier, configure_cpu_threads
 
-    key = (str(folder), device, quantize, threads)
+    key = (str(folder), device, quantize, threads, precision)
     with _CACHE_LOCK:
         if key not in _CLASSIFIERS:
             if device != "cuda":
                 configure_cpu_threads(threads)
-            _CLASSIFIERS[key] = SentimentClassifier.load(Path(folder), device=device, quantize=quantize)
+            _CLASSIFIERS[key] = SentimentClassifier.load(Path(folder), device=device, quantize=quantize, precision=precision)
             # A long-lived process (``tweetsent serve``, a Dask worker) outlives champions: keep
             # only the latest few models, not one per version ever scored.
             while len(_CLASSIFIERS) > _CACHE_SIZE:

@@ -88,7 +88,13 @@ class Settings(BaseSettings):
         "model's check at evaluation found int8 loses at most quantize_max_f1_drop macro-F1; unchecked models stay fp32), on or off.",
     )
     quantize_max_f1_drop: float = Field(
-        0.005, ge=0, le=1, description="Largest macro-F1 loss (absolute, 0.005 = 0.5 points) on the frozen test set for which auto quantizes."
+        0.005, ge=0, le=1, description="Largest macro-F1 loss (absolute, 0.005 = 0.5 points) on the frozen test set for which auto quantizes or scores in bf16."
+    )
+    precision: str = Field(
+        "auto",
+        description="bf16 compute: auto (bf16 autocast in training and bf16 weights in scoring on CUDA and on CPUs with native bf16, "
+        "AMX or AVX512-BF16; scoring on the CPU only when the model's check at evaluation found bf16 loses at most "
+        "quantize_max_f1_drop macro-F1), bf16 (always) or fp32 (never).",
     )
     score_threads: int = Field(0, ge=0, description="PyTorch threads per scoring process; 0: the usable cores divided by the local Dask workers.")
     dask_address: str | None = Field(
@@ -173,6 +179,14 @@ class Settings(BaseSettings):
         value = value.strip().lower()
         if value not in ("auto", "on", "off"):
             raise ValueError(f"TWEETSENT_QUANTIZE={value!r}: use auto, on or off")
+        return value
+
+    @field_validator("precision")
+    @classmethod
+    def _check_precision(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("auto", "bf16", "fp32"):
+            raise ValueError(f"TWEETSENT_PRECISION={value!r}: use auto, bf16 or fp32")
         return value
 
     @property

@@ -4,8 +4,10 @@ per-epoch validation, the best epoch kept, seeded.
 Batches are *length-grouped*: tweets are shuffled, cut into pools of 50 batches, each pool sorted
 by token length and cut into batches, and the batch order shuffled again. Each batch is padded
 only to its own longest tweet, so little compute goes to padding, while every epoch still sees
-a different order. On CUDA the forward pass runs under bf16 autocast with SDPA attention; on the
-CPU PyTorch gets one thread per usable core and AdamW its fused kernel. A step never waits for
+a different order. The forward pass runs under bf16 autocast with SDPA attention on CUDA and on
+CPUs with native bf16 (AMX / AVX512-BF16: ~1.7x the fp32 rate on the development machine), see
+``TrainConfig.precision``; on the CPU PyTorch gets one thread per usable core and AdamW its fused
+kernel. A step never waits for
 its own numbers: loss and accuracy stay on the device and are read once per progress report.
 """
 
@@ -21,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from sentiment.model import SentimentClassifier, configure_cpu_threads, pad_batch, pick_device
+from sentiment.model import SentimentClassifier, configure_cpu_threads, pad_batch, pick_device, use_bf16
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +44,7 @@ class TrainConfig:
     log_every_s: float = 15.0  # seconds between progress reports
     max_steps: int | None = None  # stop early after this many optimizer steps (smoke tests, GPU checks)
     group_by_length: bool = True  # False: plain shuffled batches (for comparison)
+    precision: str = "auto"  # bf16 autocast: auto (CUDA, or a CPU with native bf16), bf16 or fp32
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -93,13 +96,16 @@ def length_grouped_batches(lengths: Sequence[int], batch_size: int, rng: random.
     return batches
 
 
-def train_step(model, input_ids, mask, targets, optimizer, scheduler, loss_fn, max_grad_norm: float, device):
+def train_step(model, input_ids, mask, targets, optimizer, scheduler, loss_fn, max_grad_norm: float, device, bf16: bool = False):
     """One optimizer step; returns (loss, correct predictions) as 0-d tensors on the device, so a
-    GPU step is not stalled waiting for them (``float()`` them when they are reported)."""
+    GPU step is not stalled waiting for them (``float()`` them when they are reported).
+
+    ``bf16``: the forward pass under bf16 autocast (weights, gradients and AdamW state stay fp32).
+    """
     import torch
 
     optimizer.zero_grad(set_to_none=True)
-    with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+    with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=bf16):
         logits = model(input_ids=input_ids, attention_mask=mask).logits
     loss = loss_fn(logits.float(), targets)
     loss.backward()
@@ -109,19 +115,19 @@ def train_step(model, input_ids, mask, targets, optimizer, scheduler, loss_fn, m
     return loss.detach(), (logits.detach().argmax(dim=-1) == targets).sum()
 
 
-def eval_step(model, input_ids, mask, targets, loss_fn, device) -> tuple[float, np.ndarray]:
+def eval_step(model, input_ids, mask, targets, loss_fn, device, bf16: bool = False) -> tuple[float, np.ndarray]:
     """Summed loss and predicted class ids for one batch, without gradients."""
     import torch
 
     model.eval()
     with torch.inference_mode():
-        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=bf16):
             logits = model(input_ids=input_ids, attention_mask=mask).logits
         loss = loss_fn(logits.float(), targets) * len(targets)
     return float(loss), logits.argmax(dim=-1).cpu().numpy()
 
 
-def _evaluate(model, ids, targets_all, batch_size, pad_id, loss_fn, device) -> tuple[float, float, float]:
+def _evaluate(model, ids, targets_all, batch_size, pad_id, loss_fn, device, bf16: bool = False) -> tuple[float, float, float]:
     import torch
     from sklearn.metrics import f1_score
 
@@ -132,7 +138,7 @@ def _evaluate(model, ids, targets_all, batch_size, pad_id, loss_fn, device) -> t
         index = order[start : start + batch_size * 2]
         input_ids, mask = pad_batch(ids, index, pad_id)
         targets = torch.as_tensor([targets_all[i] for i in index], dtype=torch.long)
-        loss, pred = eval_step(model, input_ids.to(device), mask.to(device), targets.to(device), loss_fn, device)
+        loss, pred = eval_step(model, input_ids.to(device), mask.to(device), targets.to(device), loss_fn, device, bf16)
         total += loss
         preds[index] = pred
     truth = np.asarray(targets_all)
@@ -164,6 +170,7 @@ def fine_tune(
     device = pick_device(config.device)
     if device.type == "cpu":
         configure_cpu_threads()
+    bf16 = use_bf16(config.precision, device.type)
     model = classifier.model.to(device)
     tokenizer = classifier.tokenizer
     pad_id = tokenizer.pad_token_id or 0
@@ -209,7 +216,7 @@ def fine_tune(
             input_ids, mask = pad_batch(train_ids, index, pad_id)
             targets = torch.as_tensor([y_train[i] for i in index], dtype=torch.long)
             loss, right = train_step(
-                model, input_ids.to(device), mask.to(device), targets.to(device), optimizer, scheduler, loss_fn, config.max_grad_norm, device
+                model, input_ids.to(device), mask.to(device), targets.to(device), optimizer, scheduler, loss_fn, config.max_grad_norm, device, bf16
             )
             steps += 1
             loss_sum += loss * len(index)
@@ -228,7 +235,7 @@ def fine_tune(
             break
         loss_sum, correct = float(loss_sum), int(correct)
         train_seconds = time.perf_counter() - epoch_start
-        val_loss, val_acc, val_f1 = _evaluate(model, val_ids, y_val, config.batch_size, pad_id, loss_fn, device)
+        val_loss, val_acc, val_f1 = _evaluate(model, val_ids, y_val, config.batch_size, pad_id, loss_fn, device, bf16)
         stats = {
             "epoch": epoch,
             "train_loss": loss_sum / seen,
@@ -262,4 +269,5 @@ def fine_tune(
         train_samples_per_s=samples_seen / max(sum(h["seconds"] for h in history), 1e-9),
         device=device.type,
         steps=steps,
+        extra={"precision": "bf16 autocast" if bf16 else "fp32"},
     )

@@ -14,7 +14,7 @@ from sentiment import registry
 from sentiment.datasets import LabelledSplit, split_labelled, texts_for
 from sentiment.db import open_db
 from sentiment.evaluation import Metrics, compute_metrics, metrics_table_rows
-from sentiment.model import ModelConfig, SentimentClassifier, choose_max_length, quantization_check
+from sentiment.model import ModelConfig, SentimentClassifier, choose_max_length, quantization_check, use_bf16
 from sentiment.rebalance import Rebalanced, rebalance
 from sentiment.reports import write_evaluation_report
 from sentiment.settings import Settings
@@ -49,7 +49,10 @@ def train_model(split: LabelledSplit, data: Rebalanced, settings: Settings) -> d
     # The length is chosen from the data, so it is known only once the tokenizer is loaded.
     max_length = choose_max_length(classifier.token_lengths(train_texts), settings.max_length_cap)
     classifier.config = ModelConfig(settings.model, settings.labels, max_length)
-    config = TrainConfig(epochs=settings.epochs, batch_size=settings.batch_size, learning_rate=settings.learning_rate, seed=settings.seed, device=settings.device)
+    config = TrainConfig(
+        epochs=settings.epochs, batch_size=settings.batch_size, learning_rate=settings.learning_rate, seed=settings.seed, device=settings.device,
+        precision=settings.precision,
+    )
     hyper = {
         **asdict(config),
         "max_length": max_length,
@@ -93,15 +96,29 @@ def evaluate_model(trained: dict[str, Any], split: LabelledSplit, settings: Sett
     training = trained["training"]
     registry.record_results(open_db(settings), trained["version_id"], metrics.to_dict(), training["seconds"])
     logger.info("model v%d on the frozen test set: accuracy %.4f, macro-F1 %.4f", trained["version_id"], metrics.accuracy, metrics.macro_f1)
-    # What int8 scoring costs this model, on the same tweets: TWEETSENT_QUANTIZE=auto reads it.
-    int8 = compute_metrics(gold, classifier.int8_copy().predict(texts, batch_size=settings.score_batch_size), settings.labels)
-    check = quantization_check(metrics.macro_f1, int8.macro_f1, settings.quantize_max_f1_drop)
-    SentimentClassifier.update_meta(Path(trained["folder"]), quantization=check)
-    logger.info(
-        "model v%d int8: macro-F1 %.4f (%+.4f vs fp32): %s", trained["version_id"], int8.macro_f1, -check["drop"],
-        "scoring quantizes on the CPU" if check["ok"] else f"more than {settings.quantize_max_f1_drop} lost, scoring stays fp32 unless TWEETSENT_QUANTIZE=on",
-    )
+    # What bf16 and int8 scoring on the CPU cost this model, on the same tweets: the auto settings
+    # (TWEETSENT_PRECISION, TWEETSENT_QUANTIZE) read these checks. A check the settings can never
+    # use is skipped.
+    checks: dict[str, Any] = {}
+    if settings.precision == "auto" and use_bf16("auto", "cpu"):
+        checks["bf16_check"] = check_precision(classifier.bf16_copy(), metrics, texts, gold, "bf16", settings)
+    if settings.quantize == "auto":
+        checks["quantization"] = check_precision(classifier.int8_copy(), metrics, texts, gold, "int8", settings)
+    if checks:
+        SentimentClassifier.update_meta(Path(trained["folder"]), **checks)
+    for kind, check in checks.items():
+        name = "bf16" if kind == "bf16_check" else "int8"
+        logger.info(
+            "model v%d %s: macro-F1 %.4f (%+.4f vs fp32): %s", trained["version_id"], name, check[f"{name}_macro_f1"], -check["drop"],
+            f"CPU scoring may use {name}" if check["ok"] else f"more than {settings.quantize_max_f1_drop} lost, CPU scoring does not use {name} on auto",
+        )
     return metrics
+
+
+def check_precision(copy: SentimentClassifier, fp32: Metrics, texts: list[str], gold: list[str], kind: str, settings: Settings) -> dict[str, Any]:
+    """Macro-F1 of a bf16 or int8 copy of the model on the frozen test set, against fp32."""
+    metrics = compute_metrics(gold, copy.predict(texts, batch_size=settings.score_batch_size), settings.labels)
+    return quantization_check(fp32.macro_f1, metrics.macro_f1, settings.quantize_max_f1_drop, kind=kind)
 
 
 @task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)

@@ -32,8 +32,8 @@ def score_new_tweets(champion: dict[str, Any], settings: Settings) -> ScoreSumma
     logger.info("champion v%d: %d tweets to score", champion["id"], todo)
     if todo == 0:
         return ScoreSummary(champion["id"], 0, 0, 0, 0.0, 0.0)
-    classifier = cached_classifier(champion["artifact_path"], settings.device, settings.quantize, scoring_threads(settings.score_threads, 1))
-    logger.info("model v%d loaded (%s)", champion["id"], "int8 Linear layers" if classifier.quantized else "fp32")
+    classifier = cached_classifier(champion["artifact_path"], settings.device, settings.quantize, scoring_threads(settings.score_threads, 1), settings.precision)
+    logger.info("model v%d loaded (%s)", champion["id"], classifier.precision)
     artifact_id = create_progress_artifact(progress=0.0, description=f"Scoring {todo:,} tweets with model v{champion['id']}")
 
     def progress(done: int, total: int, rate: float) -> None:
@@ -57,7 +57,7 @@ def plan_score_ranges(champion: dict[str, Any], settings: Settings) -> list[tupl
 def score_tweet_range(champion: dict[str, Any], bounds: tuple[str, str | None], settings: Settings) -> ScoreSummary:
     """Score one range; the model is loaded once per worker process, a retry skips what is stored."""
     threads = scoring_threads(settings.score_threads, 0 if settings.dask_address else settings.dask_workers)
-    classifier = cached_classifier(champion["artifact_path"], settings.device, settings.quantize, threads)
+    classifier = cached_classifier(champion["artifact_path"], settings.device, settings.quantize, threads, settings.precision)
     after, upto = bounds
     return score_range(open_db(settings), classifier, champion["id"], after, upto, chunk=settings.score_chunk, batch_size=settings.score_batch_size)
 

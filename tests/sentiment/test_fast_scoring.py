@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from sentiment import registry
 from sentiment.db import scores
-from sentiment.model import SentimentClassifier, configure_cpu_threads, quantization_check, wants_int8
+from sentiment import model as model_module
+from sentiment.model import SentimentClassifier, configure_cpu_threads, quantization_check, scoring_precision, use_bf16, wants_int8
 from sentiment.scoring import cached_classifier, count_unscored, score_range, score_unscored, scoring_threads, unscored_chunks, unscored_ranges
 from sentiment.settings import Settings
 from tests.sentiment.test_scoring import LABELS, ingest_texts
@@ -75,6 +76,44 @@ def test_auto_reads_the_check_recorded_in_the_model_folder(tiny_checkpoint, tmp_
     assert SentimentClassifier.read_meta(folder)["config"]["labels"] == list(LABELS)  # the rest is kept
 
 
+def test_bf16_weights_stay_close_to_fp32_and_leave_the_original_alone(saved_model):
+    fp32 = SentimentClassifier.load(saved_model, precision="fp32")
+    bf16 = SentimentClassifier.load(saved_model, precision="bf16")
+    assert fp32.precision == "fp32" and next(fp32.model.parameters()).dtype == torch.float32
+    assert bf16.precision == "bf16" and all(p.dtype == torch.bfloat16 for p in bf16.model.parameters())
+    np.testing.assert_allclose(bf16.predict_proba(TEXTS), fp32.predict_proba(TEXTS), atol=0.03)
+    copy = fp32.bf16_copy()
+    assert copy.precision == "bf16" and next(fp32.model.parameters()).dtype == torch.float32
+    assert copy.predict(TEXTS) == bf16.predict(TEXTS)
+
+
+def test_scoring_precision_follows_settings_hardware_and_the_models_checks(monkeypatch):
+    good, bad = quantization_check(0.8, 0.799, 0.005, kind="bf16"), quantization_check(0.8, 0.78, 0.005, kind="bf16")
+    assert good["bf16_macro_f1"] == 0.799
+    int8_ok = quantization_check(0.8, 0.797, 0.005)
+    monkeypatch.setattr(model_module, "cpu_has_native_bf16", lambda: True)
+    assert use_bf16("auto", "cpu") and use_bf16("bf16", "cpu") and not use_bf16("fp32", "cpu")
+    assert scoring_precision("auto", "auto", "cpu", {"bf16_check": good}) == "bf16"
+    assert scoring_precision("auto", "auto", "cpu", {}) == "fp32"  # unchecked: fp32
+    assert scoring_precision("auto", "auto", "cpu", {"bf16_check": bad, "quantization": int8_ok}) == "int8"  # next best that passed
+    assert scoring_precision("bf16", "auto", "cpu", {"bf16_check": bad}) == "bf16"  # the user decides
+    assert scoring_precision("auto", "on", "cpu", {"bf16_check": good}) == "int8"
+    assert scoring_precision("fp32", "off", "cpu", {"bf16_check": good}) == "fp32"
+    monkeypatch.setattr(model_module, "cpu_has_native_bf16", lambda: False)  # bf16 would be emulated: slower than fp32
+    assert not use_bf16("auto", "cpu")
+    assert scoring_precision("auto", "auto", "cpu", {"bf16_check": good}) == "fp32"
+    with pytest.raises(ValueError, match="TWEETSENT_PRECISION"):
+        use_bf16("fp16", "cpu")
+
+
+def test_precision_setting_is_validated(monkeypatch):
+    monkeypatch.setenv("TWEETSENT_PRECISION", "BF16")
+    assert Settings().precision == "bf16"
+    monkeypatch.setenv("TWEETSENT_PRECISION", "fp8")
+    with pytest.raises(ValueError, match="TWEETSENT_PRECISION"):
+        Settings()
+
+
 def test_quantize_setting_is_validated(monkeypatch):
     monkeypatch.setenv("TWEETSENT_QUANTIZE", "ON")
     assert Settings().quantize == "on"
@@ -98,6 +137,7 @@ def test_the_model_is_loaded_once_per_process(saved_model):
     first = cached_classifier(saved_model, "cpu", "off", 0)
     assert cached_classifier(str(saved_model), "cpu", "off", 0) is first
     assert cached_classifier(saved_model, "cpu", "on", 0) is not first
+    assert cached_classifier(saved_model, "cpu", "off", 0, "bf16").precision == "bf16"
 
 
 def test_keyset_ranges_are_the_single_process_chunks_and_score_the_same(engine, saved_model, tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 import pytest
+import torch
 
 from sentiment.cleaning import clean_text, clean_texts
 from sentiment.model import SentimentClassifier
@@ -35,6 +36,17 @@ def test_fine_tune_keeps_the_best_epoch_and_reports_history(tiny_checkpoint):
     best = max(result.history, key=lambda h: (h["val_macro_f1"], -h["val_loss"]))
     assert result.best_epoch == best["epoch"]
     assert result.device == "cpu" and result.steps == 3 * 8
+
+
+@pytest.mark.parametrize("precision", ["bf16", "fp32"])
+def test_fine_tune_under_bf16_autocast_learns_and_records_its_precision(tiny_checkpoint, precision):
+    texts = ["awful delay", "lost bag, rude staff", "great crew, thanks", "loved the flight"] * 10
+    labels = ["negative", "negative", "positive", "positive"] * 10
+    classifier = SentimentClassifier.from_checkpoint(str(tiny_checkpoint), LABELS, max_length=16)
+    result = fine_tune(classifier, texts, labels, texts[:8], labels[:8], TrainConfig(epochs=3, batch_size=8, learning_rate=1e-3, log_every_s=0, precision=precision))
+    assert result.extra["precision"] == ("bf16 autocast" if precision == "bf16" else "fp32")
+    assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
+    assert next(classifier.model.parameters()).dtype == torch.float32  # autocast leaves the weights fp32
 
 
 def test_fine_tune_rejects_unknown_labels_and_bad_config(tiny_checkpoint):
