@@ -231,7 +231,7 @@ def train(
     epochs: Annotated[int | None, typer.Option(help="Epochs (default: TWEETSENT_EPOCHS).")] = None,
     learning_rate: Annotated[float | None, typer.Option(help="Peak learning rate.")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Batch size.")] = None,
-    rebalance: Annotated[str | None, typer.Option(help="undersample, oversample or class-weights")] = None,
+    rebalance: Annotated[str | None, typer.Option(help="undersample, oversample, class-weights or sqrt-class-weights")] = None,
     checkpoint: Annotated[str | None, typer.Option(help="Hugging Face name or local folder (default: the packaged MiniLM).")] = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -354,7 +354,7 @@ def evaluate(
 def run(
     source: Annotated[str, typer.Option(help="synthetic, replay:PATH or file:PATH")] = "synthetic",
     epochs: Annotated[int | None, typer.Option(help="Fine-tuning epochs (default: TWEETSENT_EPOCHS).")] = None,
-    rebalance: Annotated[str | None, typer.Option(help="undersample, oversample or class-weights")] = None,
+    rebalance: Annotated[str | None, typer.Option(help="undersample, oversample, class-weights or sqrt-class-weights")] = None,
 ) -> None:
     """The whole chain once: ingest, validate, clean, rebalance, fine-tune, evaluate, promote, score, report."""
     check_rebalance(rebalance)

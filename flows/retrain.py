@@ -11,7 +11,7 @@ from pydantic import Field
 from sentiment.settings import Settings
 from tasks import evaluate_model, promote_model, rebalance_data, report_evaluation, split_data, train_model
 
-Strategy = Literal["undersample", "oversample", "class-weights"]
+Strategy = Literal["undersample", "oversample", "class-weights", "sqrt-class-weights"]
 
 
 def settings_with(**overrides: Any) -> Settings:
@@ -36,7 +36,7 @@ def retrain(
         epochs: Fine-tuning epochs; the best epoch on validation is kept (default 3).
         learning_rate: Peak AdamW learning rate (default 3e-5).
         batch_size: Training batch size (default 16).
-        rebalance: How to balance the classes: undersample, oversample or class-weights (default).
+        rebalance: How to balance the classes: undersample, oversample, class-weights (default) or sqrt-class-weights.
         checkpoint: Base model: a Hugging Face name or a local folder (default: the packaged MiniLM).
         labels: Classes, comma separated, e.g. negative,positive (default negative,neutral,positive).
     """

@@ -183,6 +183,31 @@ def scoring_precision(precision: str, quantize: str, device_type: str, meta: dic
     return "fp32"
 
 
+def identity_pooler_if_untrained(model) -> bool:
+    """Start an untrained BERT pooler as the identity; True when it did.
+
+    ``BertForSequenceClassification`` classifies ``tanh(W h_[CLS] + b)``. BERT's own checkpoints
+    trained ``W`` (next-sentence prediction), but sentence-transformers checkpoints such as the
+    packaged all-MiniLM-L6-v2 never used the pooler: it ships its random initialisation (tiny
+    ``W``, ``b`` exactly zero), which squeezes the first token through a random projection
+    and scales the encoder's gradients down. With ``W = I`` the head starts as dropout + a linear
+    layer over the first token's hidden state (through ``tanh``), and the pooler is still
+    fine-tuned. The saved model keeps the standard architecture, so it loads anywhere as before.
+    A pooler with any non-zero bias counts as trained and is left alone.
+    """
+    import torch
+
+    pooler = getattr(getattr(model, "base_model", None), "pooler", None)
+    dense = getattr(pooler, "dense", None)
+    if not isinstance(dense, torch.nn.Linear) or dense.bias is None or dense.in_features != dense.out_features:
+        return False
+    if bool(torch.count_nonzero(dense.bias)):
+        return False
+    with torch.no_grad():
+        dense.weight.copy_(torch.eye(dense.in_features, dtype=dense.weight.dtype))
+    return True
+
+
 def pad_batch(ids: Sequence[Sequence[int]], index: Sequence[int], pad_id: int):
     """(input_ids, attention_mask) of the rows ``index`` of ``ids``, padded to their own longest row."""
     import torch
@@ -223,6 +248,8 @@ class SentimentClassifier:
         self.config = config
         #: fp32, bf16 (bf16 weights on the CPU, bf16 autocast on CUDA) or int8 (CPU only)
         self.precision = precision
+        #: for a new classifier: "identity" when the checkpoint's untrained pooler was reset
+        self.pooler_init: str | None = None
 
     @property
     def quantized(self) -> bool:
@@ -267,7 +294,9 @@ class SentimentClassifier:
             )
         finally:
             hf_logging.set_verbosity(previous)
-        return cls(model, tokenizer, ModelConfig(base_checkpoint=checkpoint, labels=labels, max_length=max_length, dropout=dropout))
+        classifier = cls(model, tokenizer, ModelConfig(base_checkpoint=checkpoint, labels=labels, max_length=max_length, dropout=dropout))
+        classifier.pooler_init = "identity" if identity_pooler_if_untrained(model) else "checkpoint"
+        return classifier
 
     def save(self, folder: Path, extra: dict[str, Any] | None = None) -> Path:
         quiet_transformers()

@@ -3,6 +3,9 @@
 - ``undersample``: every class cut to the size of the smallest (as the original study did).
 - ``oversample``: every class repeated (sampled with replacement) up to the size of the largest.
 - ``class-weights``: all data, and the loss weights each class by inverse frequency.
+- ``sqrt-class-weights``: all data, each class weighted by the square root of its inverse
+  frequency: half-way between plain cross-entropy (which favours the majority class, good for
+  accuracy) and full class weights (which favour the small classes, good for their recall).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-STRATEGIES = ("undersample", "oversample", "class-weights")
+STRATEGIES = ("undersample", "oversample", "class-weights", "sqrt-class-weights")
 
 
 @dataclass
@@ -46,9 +49,11 @@ def rebalance(rows: Sequence[dict[str, Any]], labels: Sequence[str], strategy: s
     if missing:
         raise ValueError(f"no labelled tweets of class {', '.join(missing)}: cannot train a {len(labels)}-class model")
     rng = random.Random(seed)
-    if strategy == "class-weights":
+    if strategy in ("class-weights", "sqrt-class-weights"):
         out = list(rows)
         weights = class_weights(out, labels)
+        if strategy == "sqrt-class-weights":
+            weights = [w**0.5 for w in weights]
     elif strategy == "undersample":
         size = min(before.values())
         out = [row for label in labels for row in rng.sample(by_label[label], size)]

@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     epochs: int = Field(3, ge=1, le=100, description="Fine-tuning epochs (the best epoch on validation is kept).")
     batch_size: int = Field(16, ge=1, le=4096, description="Training batch size (16 measured better than 32 on airline tweets).")
     learning_rate: float = Field(3e-5, gt=0, lt=1, description="Peak AdamW learning rate (linear warm-up, then linear decay).")
-    rebalance: str = Field("class-weights", description="undersample, oversample or class-weights.")
+    rebalance: str = Field("class-weights", description="undersample, oversample, class-weights or sqrt-class-weights.")
     seed: int = Field(13, description="Seed of splits, rebalancing and training.")
     test_fraction: float = Field(0.15, gt=0, lt=0.5, description="Share of labelled tweets frozen as the test set by the first training run.")
     val_fraction: float = Field(0.1, gt=0, lt=0.5, description="Share of the training tweets held out for per-epoch validation.")

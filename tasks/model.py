@@ -14,7 +14,7 @@ from sentiment import registry
 from sentiment.datasets import LabelledSplit, split_labelled, texts_for
 from sentiment.db import open_db
 from sentiment.evaluation import Metrics, compute_metrics, metrics_table_rows
-from sentiment.model import ModelConfig, SentimentClassifier, choose_max_length, quantization_check, use_bf16
+from sentiment.model import ModelConfig, SentimentClassifier, choose_max_length, pick_device, quantization_check, use_bf16
 from sentiment.rebalance import Rebalanced, rebalance
 from sentiment.reports import write_evaluation_report
 from sentiment.settings import Settings
@@ -60,6 +60,8 @@ def train_model(split: LabelledSplit, data: Rebalanced, settings: Settings) -> d
         "rebalance": data.strategy,
         "class_weights": data.class_weights,
         "labels": list(settings.labels),
+        "precision": "bf16 autocast" if use_bf16(settings.precision, pick_device(settings.device).type) else "fp32",
+        "pooler_init": classifier.pooler_init,
     }
     snapshot = {**split.snapshot(), "rebalanced_train": data.after, "before_rebalance": data.before}
     version_id, folder = registry.create_version(

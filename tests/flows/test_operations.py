@@ -177,7 +177,7 @@ def test_served_deployments_run_from_the_api_like_the_run_button(db_env, tmp_pat
                 "retrain/tweetsent": [("0 3 * * 0", "Europe/Berlin", True)],
             }
             schema = found["retrain/tweetsent"].parameter_openapi_schema["properties"]
-            assert schema["rebalance"]["anyOf"][0]["enum"] == ["undersample", "oversample", "class-weights"]
+            assert schema["rebalance"]["anyOf"][0]["enum"] == ["undersample", "oversample", "class-weights", "sqrt-class-weights"]
             assert "Peak AdamW learning rate" in schema["learning_rate"]["description"]
 
             run = client.create_flow_run_from_deployment(found["nightly/tweetsent"].id, parameters={"source": f"file:{extra}"})

@@ -61,3 +61,30 @@ def test_a_hub_name_is_never_downloaded(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     with pytest.raises(ValueError, match="never downloads models"):
         SentimentClassifier.from_checkpoint("someone/not-cached-model", LABELS, max_length=32)
+
+
+def test_an_untrained_pooler_starts_as_the_identity_a_trained_one_is_kept():
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    from sentiment.model import identity_pooler_if_untrained
+
+    config = BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32, num_labels=3)
+    fresh = BertForSequenceClassification(config)  # what an untrained pooler looks like: random W, b == 0
+    assert not torch.count_nonzero(fresh.bert.pooler.dense.bias)
+    assert identity_pooler_if_untrained(fresh)
+    assert torch.equal(fresh.bert.pooler.dense.weight, torch.eye(16))
+    hidden = torch.randn(2, 5, 16)
+    assert torch.allclose(fresh.bert.pooler(hidden), torch.tanh(hidden[:, 0]))  # the first token, as it is
+
+    trained = BertForSequenceClassification(config)
+    with torch.no_grad():
+        trained.bert.pooler.dense.bias.fill_(0.1)
+    before = trained.bert.pooler.dense.weight.clone()
+    assert not identity_pooler_if_untrained(trained)
+    assert torch.equal(trained.bert.pooler.dense.weight, before)
+
+
+def test_the_packaged_checkpoint_gets_the_identity_pooler():
+    classifier = SentimentClassifier.from_checkpoint(PACKAGED_MODEL, LABELS, max_length=32)
+    assert classifier.pooler_init == "identity"  # sentence-transformers never trained its pooler

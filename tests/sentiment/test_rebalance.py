@@ -27,6 +27,14 @@ def test_class_weights_keep_all_data_and_weight_inversely():
     assert class_weights(ROWS, LABELS)[2] > class_weights(ROWS, LABELS)[0]
 
 
+def test_sqrt_class_weights_sit_between_plain_and_full_weights():
+    out = rebalance(ROWS, LABELS, "sqrt-class-weights", seed=1)
+    assert len(out.rows) == 10 and out.strategy == "sqrt-class-weights"
+    assert out.class_weights == pytest.approx([(10 / 18) ** 0.5, (10 / 9) ** 0.5, (10 / 3) ** 0.5])
+    full = class_weights(ROWS, LABELS)
+    assert full[0] < out.class_weights[0] < 1 < out.class_weights[2] < full[2]
+
+
 def test_seeded_and_input_untouched():
     before = list(ROWS)
     a = rebalance(ROWS, LABELS, "undersample", seed=7)
