@@ -235,6 +235,27 @@ def normalize_url(url: str) -> str:
     return url
 
 
+def _enable_wal(cursor, attempts: int = 200, pause_s: float = 0.05) -> None:
+    """``PRAGMA journal_mode=WAL``, retried while another connection holds the lock.
+
+    Turning a brand-new database file into WAL needs an exclusive lock, and SQLite answers
+    "database is locked" at once, without its busy handler, when several processes open the new
+    file together (tweetsent serve and a command, Dask workers). WAL is stored in the file, so
+    once any of them has switched it the others' retry succeeds straight away.
+    """
+    import sqlite3
+    import time
+
+    for attempt in range(attempts):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(pause_s)
+
+
 def make_engine(url: str, schema: str | None = None) -> Engine:
     """Engine for ``url`` with the settings tweetsent relies on.
 
@@ -260,8 +281,8 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
             # Let SQLAlchemy's "begin" event below emit BEGIN, so writers can ask for IMMEDIATE.
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=60000")
+            _enable_wal(cur)
             cur.execute("PRAGMA foreign_keys=ON")
             # Safe with WAL: a crash can lose the last transaction, never corrupt the file.
             cur.execute("PRAGMA synchronous=NORMAL")

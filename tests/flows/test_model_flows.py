@@ -16,6 +16,7 @@ from flows.nightly import nightly
 from flows.retrain import retrain
 from flows.run import run_all
 from sentiment.db import daily_reports, evaluation_reports, model_versions, open_db, scores, table_counts, test_tweets, tweets
+from sentiment.model import SentimentClassifier, use_bf16
 from sentiment.settings import Settings
 
 runner = CliRunner()
@@ -43,6 +44,11 @@ def test_run_flow_does_the_whole_chain(db_env):
     assert version["data_snapshot"]["n_test"] == 45
     folder = Path(version["artifact_path"])
     assert (folder / "model.safetensors").is_file() and (folder / "tweetsent.json").is_file()
+    # What int8 (and, where this CPU runs bf16 natively, bf16) scoring costs, recorded for the auto settings.
+    meta = SentimentClassifier.read_meta(folder)
+    assert meta["quantization"]["fp32_macro_f1"] == pytest.approx(version["test_macro_f1"]) and "int8_macro_f1" in meta["quantization"]
+    assert ("bf16_check" in meta) == use_bf16("auto", "cpu")
+    assert version["hyperparameters"]["precision"] == ("bf16 autocast" if use_bf16("auto", "cpu") else "fp32")
     assert Path(report["report_path"]).is_file()
     for png in report["plots"].values():
         assert Path(png).read_bytes()[:4] == b"\x89PNG"
