@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
@@ -96,9 +95,11 @@ def run_contender(name: str, model: str, inputs_path: Path, batch_size: int) -> 
         detail = "default batch size" if not kwargs else "batch_size=32"
     else:
         from sentiment.scoring import cached_classifier
+        from sentiment.settings import Settings
 
         fixed = {"tweetsent_fp32": ("off", "fp32"), "tweetsent_bf16": ("off", "bf16"), "tweetsent_int8": ("on", "fp32")}
-        quantize, precision = fixed.get(name, (os.environ.get("TWEETSENT_QUANTIZE", "auto"), os.environ.get("TWEETSENT_PRECISION", "auto")))
+        settings = Settings()
+        quantize, precision = fixed.get(name, (settings.quantize, settings.precision))
         classifier = cached_classifier(model, "cpu", quantize, 0, precision)
         predict = lambda texts: classifier.predict(list(texts), batch_size=batch_size)  # noqa: E731
         predict(speed[:WARMUP])

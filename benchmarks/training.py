@@ -104,12 +104,10 @@ def train_hf(data: dict, epochs: int, workdir: Path, seed: int, bf16: bool = Fal
 
 
 def train_tweetsent(data: dict, epochs: int, grouped: bool, seed: int):
-    import os
-
     import torch
 
     from sentiment.model import SentimentClassifier
-    from sentiment.settings import PACKAGED_MODEL
+    from sentiment.settings import PACKAGED_MODEL, Settings
     from sentiment.training import TrainConfig, fine_tune, seed_everything
 
     seed_everything(seed)  # the new head too, as the Trainer's set_seed does
@@ -117,7 +115,7 @@ def train_tweetsent(data: dict, epochs: int, grouped: bool, seed: int):
     config = TrainConfig(
         epochs=epochs, batch_size=HYPER["batch_size"], learning_rate=HYPER["learning_rate"], weight_decay=HYPER["weight_decay"],
         warmup_ratio=HYPER["warmup_ratio"], max_grad_norm=HYPER["max_grad_norm"], seed=seed, device="auto", group_by_length=grouped,
-        precision=os.environ.get("TWEETSENT_PRECISION", "auto").lower(),
+        precision=Settings().precision,
     )
     result = fine_tune(classifier, data["train_texts"], data["train_labels"], data["val_texts"], data["val_labels"], config)
     seconds = sum(len(data["train_texts"]) / h["train_samples_per_s"] for h in result.history)  # training only, validation excluded

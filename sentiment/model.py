@@ -153,13 +153,18 @@ def wants_int8(setting: str, device_type: str, check: dict[str, Any] | None) -> 
         return False
     if setting == "on":
         return True
-    return check is not None and bool(check.get("ok", False))
+    return check_passed(check)
 
 
-def quantization_check(fp32_macro_f1: float, int8_macro_f1: float, max_drop: float, kind: str = "int8") -> dict[str, Any]:
+def quantization_check(fp32_macro_f1: float, other_macro_f1: float, max_drop: float, kind: str = "int8") -> dict[str, Any]:
     """The record ``auto`` reads: is ``kind`` (int8 or bf16) within ``max_drop`` (absolute macro-F1) of fp32?"""
-    drop = fp32_macro_f1 - int8_macro_f1
-    return {"fp32_macro_f1": fp32_macro_f1, f"{kind}_macro_f1": int8_macro_f1, "drop": drop, "max_drop": max_drop, "ok": drop <= max_drop}
+    drop = fp32_macro_f1 - other_macro_f1
+    return {"fp32_macro_f1": fp32_macro_f1, f"{kind}_macro_f1": other_macro_f1, "drop": drop, "max_drop": max_drop, "ok": drop <= max_drop}
+
+
+def check_passed(check: dict[str, Any] | None) -> bool:
+    """Whether a recorded :func:`quantization_check` allows ``auto`` to use it (unchecked: no)."""
+    return check is not None and bool(check.get("ok", False))
 
 
 def scoring_precision(precision: str, quantize: str, device_type: str, meta: dict[str, Any]) -> str:
@@ -173,10 +178,7 @@ def scoring_precision(precision: str, quantize: str, device_type: str, meta: dic
     if quantize == "on" and device_type == "cpu":
         return "int8"
     if use_bf16(precision, device_type):
-        if device_type != "cpu" or precision == "bf16":
-            return "bf16"
-        check = meta.get("bf16_check")
-        if check is not None and check.get("ok", False):
+        if device_type != "cpu" or precision == "bf16" or check_passed(meta.get("bf16_check")):
             return "bf16"
     if wants_int8(quantize, device_type, meta.get("quantization")):
         return "int8"

@@ -7,8 +7,8 @@ only to its own longest tweet, so little compute goes to padding, while every ep
 a different order. The forward pass runs under bf16 autocast with SDPA attention on CUDA and on
 CPUs with native bf16 (AMX / AVX512-BF16: ~1.7x the fp32 rate on the development machine), see
 ``TrainConfig.precision``; on the CPU PyTorch gets one thread per usable core and AdamW its fused
-kernel. A step never waits for
-its own numbers: loss and accuracy stay on the device and are read once per progress report.
+kernel. A step never waits for its own numbers: loss and accuracy stay on the device and are
+read once per progress report.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class TrainConfig:
     log_every_s: float = 15.0  # seconds between progress reports
     max_steps: int | None = None  # stop early after this many optimizer steps (smoke tests, GPU checks)
     group_by_length: bool = True  # False: plain shuffled batches (for comparison)
-    precision: str = "auto"  # bf16 autocast: auto (CUDA, or a CPU with native bf16), bf16 or fp32
+    precision: str = "auto"  # bf16 autocast: auto (CUDA with bf16, or a CPU with native bf16), bf16 or fp32
 
     def __post_init__(self) -> None:
         if self.epochs < 1:

@@ -51,7 +51,8 @@ def train_model(split: LabelledSplit, data: Rebalanced, settings: Settings) -> d
     classifier.config = ModelConfig(settings.model, settings.labels, max_length)
     config = TrainConfig(
         epochs=settings.epochs, batch_size=settings.batch_size, learning_rate=settings.learning_rate, seed=settings.seed, device=settings.device,
-        precision=settings.precision,
+        # Resolved here, so the recorded hyperparameters say what training used (bf16 or fp32), not "auto".
+        precision="bf16" if use_bf16(settings.precision, pick_device(settings.device).type) else "fp32",
     )
     hyper = {
         **asdict(config),
@@ -60,7 +61,6 @@ def train_model(split: LabelledSplit, data: Rebalanced, settings: Settings) -> d
         "rebalance": data.strategy,
         "class_weights": data.class_weights,
         "labels": list(settings.labels),
-        "precision": "bf16 autocast" if use_bf16(settings.precision, pick_device(settings.device).type) else "fp32",
         "pooler_init": classifier.pooler_init,
     }
     snapshot = {**split.snapshot(), "rebalanced_train": data.after, "before_rebalance": data.before}
@@ -101,19 +101,20 @@ def evaluate_model(trained: dict[str, Any], split: LabelledSplit, settings: Sett
     # What bf16 and int8 scoring on the CPU cost this model, on the same tweets: the auto settings
     # (TWEETSENT_PRECISION, TWEETSENT_QUANTIZE) read these checks. A check the settings can never
     # use is skipped.
-    checks: dict[str, Any] = {}
+    planned = []
     if settings.precision == "auto" and use_bf16("auto", "cpu"):
-        checks["bf16_check"] = check_precision(classifier.bf16_copy(), metrics, texts, gold, "bf16", settings)
+        planned.append(("bf16_check", "bf16", classifier.bf16_copy))
     if settings.quantize == "auto":
-        checks["quantization"] = check_precision(classifier.int8_copy(), metrics, texts, gold, "int8", settings)
+        planned.append(("quantization", "int8", classifier.int8_copy))
+    checks: dict[str, Any] = {}
+    for key, kind, make_copy in planned:
+        check = checks[key] = check_precision(make_copy(), metrics, texts, gold, kind, settings)
+        logger.info(
+            "model v%d %s: macro-F1 %.4f (%+.4f vs fp32): %s", trained["version_id"], kind, check[f"{kind}_macro_f1"], -check["drop"],
+            f"CPU scoring may use {kind}" if check["ok"] else f"more than {settings.quantize_max_f1_drop} lost, CPU scoring does not use {kind} on auto",
+        )
     if checks:
         SentimentClassifier.update_meta(Path(trained["folder"]), **checks)
-    for kind, check in checks.items():
-        name = "bf16" if kind == "bf16_check" else "int8"
-        logger.info(
-            "model v%d %s: macro-F1 %.4f (%+.4f vs fp32): %s", trained["version_id"], name, check[f"{name}_macro_f1"], -check["drop"],
-            f"CPU scoring may use {name}" if check["ok"] else f"more than {settings.quantize_max_f1_drop} lost, CPU scoring does not use {name} on auto",
-        )
     return metrics
 
 

@@ -48,7 +48,7 @@ def test_run_flow_does_the_whole_chain(db_env):
     meta = SentimentClassifier.read_meta(folder)
     assert meta["quantization"]["fp32_macro_f1"] == pytest.approx(version["test_macro_f1"]) and "int8_macro_f1" in meta["quantization"]
     assert ("bf16_check" in meta) == use_bf16("auto", "cpu")
-    assert version["hyperparameters"]["precision"] == ("bf16 autocast" if use_bf16("auto", "cpu") else "fp32")
+    assert version["hyperparameters"]["precision"] == ("bf16" if use_bf16("auto", "cpu") else "fp32")
     assert Path(report["report_path"]).is_file()
     for png in report["plots"].values():
         assert Path(png).read_bytes()[:4] == b"\x89PNG"
