@@ -233,6 +233,13 @@ def train(
     batch_size: Annotated[int | None, typer.Option(help="Batch size.")] = None,
     rebalance: Annotated[str | None, typer.Option(help="undersample, oversample, class-weights or sqrt-class-weights")] = None,
     checkpoint: Annotated[str | None, typer.Option(help="Hugging Face name or local folder (default: the packaged MiniLM).")] = None,
+    prior_correction: Annotated[
+        bool | None,
+        typer.Option(
+            "--prior-correction/--no-prior-correction",
+            help="Decide at the natural class mix of the labelled tweets, not the rebalanced one (default: TWEETSENT_PRIOR_CORRECTION, on).",
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Fine-tune a new model version on the labelled tweets (the retrain flow)."""
@@ -241,7 +248,9 @@ def train(
     from flows.retrain import retrain
 
     try:
-        result = retrain(epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, rebalance=rebalance, checkpoint=checkpoint)
+        result = retrain(
+            epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, rebalance=rebalance, checkpoint=checkpoint, prior_correction=prior_correction
+        )
     except (ValueError, LookupError) as exc:
         raise fail(str(exc)) from None
     if json_out:

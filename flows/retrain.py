@@ -27,6 +27,7 @@ def retrain(
     rebalance: Strategy | None = None,
     checkpoint: str | None = None,
     labels: str | None = None,
+    prior_correction: bool | None = None,
 ) -> dict[str, Any]:
     """Fine-tune a new model version on the labelled tweets and promote it if it is at least as good.
 
@@ -39,8 +40,13 @@ def retrain(
         rebalance: How to balance the classes: undersample, oversample, class-weights (default) or sqrt-class-weights.
         checkpoint: Base model: a Hugging Face name or a local folder (default: the packaged MiniLM).
         labels: Classes, comma separated, e.g. negative,positive (default negative,neutral,positive).
+        prior_correction: Move the trained model's decisions from the rebalanced class mix back to the
+            natural one of the labelled tweets (default on; off favours minority-class recall).
     """
-    settings = settings_with(epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, rebalance=rebalance, model=checkpoint, labels=labels)
+    settings = settings_with(
+        epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, rebalance=rebalance, model=checkpoint, labels=labels,
+        prior_correction=prior_correction,
+    )
     split = split_data(settings)
     data = rebalance_data(quote(split), settings)
     trained = train_model(quote(split), quote(data), settings)

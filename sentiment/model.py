@@ -210,6 +210,31 @@ def identity_pooler_if_untrained(model) -> bool:
     return True
 
 
+def output_layer(model):
+    """The linear layer that produces a sequence-classification model's logits: the last
+    ``nn.Linear`` with ``num_labels`` outputs and a bias (``classifier`` in BERT and DistilBERT,
+    ``classifier.out_proj`` in RoBERTa). Raises ValueError when there is none."""
+    import torch
+
+    num_labels = model.config.num_labels
+    found = [m for m in model.modules() if isinstance(m, torch.nn.Linear) and m.out_features == num_labels and m.bias is not None]
+    if not found:
+        raise ValueError(f"{type(model).__name__}: no linear output layer with {num_labels} outputs and a bias to shift")
+    return found[-1]
+
+
+def fold_logit_offsets(model, offsets: Sequence[float]) -> None:
+    """Add ``offsets`` (one per class) to the output layer's bias: ``model(x).logits`` then equals
+    the old logits plus the offsets, in this process and wherever the saved folder is loaded."""
+    import torch
+
+    layer = output_layer(model)
+    if len(offsets) != layer.out_features:
+        raise ValueError(f"need {layer.out_features} logit offsets, got {len(offsets)}")
+    with torch.no_grad():
+        layer.bias += torch.as_tensor(list(offsets), dtype=layer.bias.dtype, device=layer.bias.device)
+
+
 def pad_batch(ids: Sequence[Sequence[int]], index: Sequence[int], pad_id: int):
     """(input_ids, attention_mask) of the rows ``index`` of ``ids``, padded to their own longest row."""
     import torch

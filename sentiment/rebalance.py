@@ -6,10 +6,21 @@
 - ``sqrt-class-weights``: all data, each class weighted by the square root of its inverse
   frequency: half-way between plain cross-entropy (which favours the majority class, good for
   accuracy) and full class weights (which favour the small classes, good for their recall).
+
+Every strategy trains the model on a class mix other than the real one: undersampling,
+oversampling and full class weights all make it *uniform*. A classifier trained that way learns
+scores proportional to ``trained_prior(c) * p(x | c)``, so its argmax over-predicts the small
+classes and its probabilities are inflated for them. :func:`prior_offsets` gives the logit
+offsets ``ln(natural_prior(c) / trained_prior(c))`` that move it back to the class mix of the
+labelled tweets (logit adjustment): the model keeps what balanced training taught its encoder,
+and its decisions and probabilities match the real class mix again. Training adds them to the
+classifier's output bias (see ``sentiment.training.fine_tune``), so a saved model needs nothing
+extra at prediction time.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from collections import Counter
 from collections.abc import Sequence
@@ -68,3 +79,26 @@ def rebalance(rows: Sequence[dict[str, Any]], labels: Sequence[str], strategy: s
     rng.shuffle(out)
     after = dict(Counter(r["label"] for r in out))
     return Rebalanced(rows=out, class_weights=weights, before=before, after={label: after.get(label, 0) for label in labels}, strategy=strategy)
+
+
+def trained_prior(result: Rebalanced, labels: Sequence[str]) -> list[float]:
+    """The class mix the loss effectively saw: rows per class after rebalancing times the class
+    weight (uniform for undersample, oversample and class-weights), in label order."""
+    weights = result.class_weights or [1.0] * len(labels)
+    mass = [result.after[label] * w for label, w in zip(labels, weights)]
+    total = sum(mass)
+    return [m / total for m in mass]
+
+
+def natural_prior(result: Rebalanced, labels: Sequence[str]) -> list[float]:
+    """The class mix of the training tweets before rebalancing, in label order."""
+    total = sum(result.before[label] for label in labels)
+    return [result.before[label] / total for label in labels]
+
+
+def prior_offsets(result: Rebalanced, labels: Sequence[str]) -> list[float]:
+    """Logit offsets ``ln(natural / trained)`` per class, centred on zero (softmax ignores a shared
+    constant), that move a model trained on ``result`` back to the natural class mix."""
+    raw = [math.log(n) - math.log(t) for n, t in zip(natural_prior(result, labels), trained_prior(result, labels))]
+    mean = sum(raw) / len(raw)
+    return [r - mean for r in raw]

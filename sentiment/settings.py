@@ -74,6 +74,13 @@ class Settings(BaseSettings):
     batch_size: int = Field(16, ge=1, le=4096, description="Training batch size (16 measured better than 32 on airline tweets).")
     learning_rate: float = Field(3e-5, gt=0, lt=1, description="Peak AdamW learning rate (linear warm-up, then linear decay).")
     rebalance: str = Field("class-weights", description="undersample, oversample, class-weights or sqrt-class-weights.")
+    label_smoothing: float = Field(0.0, ge=0, lt=1, description="Cross-entropy label smoothing in training (0: none).")
+    prior_correction: bool = Field(
+        True,
+        description="Shift a trained model's logits from the rebalanced class mix it was trained on back to the natural mix "
+        "of the labelled tweets (logit adjustment, folded into the output bias): predictions and probabilities then follow "
+        "the real class mix. off keeps the balanced decision rule (more minority-class recall, lower accuracy).",
+    )
     seed: int = Field(13, description="Seed of splits, rebalancing and training.")
     test_fraction: float = Field(0.15, gt=0, lt=0.5, description="Share of labelled tweets frozen as the test set by the first training run.")
     val_fraction: float = Field(0.1, gt=0, lt=0.5, description="Share of the training tweets held out for per-epoch validation.")

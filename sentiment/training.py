@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from sentiment.model import SentimentClassifier, configure_cpu_threads, pad_batch, pick_device, use_bf16
+from sentiment.model import SentimentClassifier, configure_cpu_threads, fold_logit_offsets, pad_batch, pick_device, use_bf16
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ class TrainConfig:
     max_steps: int | None = None  # stop early after this many optimizer steps (smoke tests, GPU checks)
     group_by_length: bool = True  # False: plain shuffled batches (for comparison)
     precision: str = "auto"  # bf16 autocast: auto (CUDA with bf16, or a CPU with native bf16), bf16 or fp32
+    label_smoothing: float = 0.0  # cross-entropy label smoothing (0: none)
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -55,6 +56,8 @@ class TrainConfig:
             raise ValueError(f"learning_rate must be in (0, 1), got {self.learning_rate}")
         if not 0 <= self.warmup_ratio < 1:
             raise ValueError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
+        if not 0 <= self.label_smoothing < 1:
+            raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
 
 
 @dataclass
@@ -115,19 +118,23 @@ def train_step(model, input_ids, mask, targets, optimizer, scheduler, loss_fn, m
     return loss.detach(), (logits.detach().argmax(dim=-1) == targets).sum()
 
 
-def eval_step(model, input_ids, mask, targets, loss_fn, device, bf16: bool = False) -> tuple[float, np.ndarray]:
-    """Summed loss and predicted class ids for one batch, without gradients."""
+def eval_step(model, input_ids, mask, targets, loss_fn, device, bf16: bool = False, offsets=None) -> tuple[float, np.ndarray]:
+    """Summed loss and predicted class ids for one batch, without gradients. ``offsets`` (a tensor
+    of logit offsets, see :func:`fine_tune`) shift the predictions, not the loss."""
     import torch
 
     model.eval()
     with torch.inference_mode():
         with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=bf16):
             logits = model(input_ids=input_ids, attention_mask=mask).logits
-        loss = loss_fn(logits.float(), targets) * len(targets)
+        logits = logits.float()
+        loss = loss_fn(logits, targets) * len(targets)
+        if offsets is not None:
+            logits = logits + offsets
     return float(loss), logits.argmax(dim=-1).cpu().numpy()
 
 
-def _evaluate(model, ids, targets_all, batch_size, pad_id, loss_fn, device, bf16: bool = False) -> tuple[float, float, float]:
+def _evaluate(model, ids, targets_all, batch_size, pad_id, loss_fn, device, bf16: bool = False, offsets=None) -> tuple[float, float, float]:
     import torch
     from sklearn.metrics import f1_score
 
@@ -138,7 +145,7 @@ def _evaluate(model, ids, targets_all, batch_size, pad_id, loss_fn, device, bf16
         index = order[start : start + batch_size * 2]
         input_ids, mask = pad_batch(ids, index, pad_id)
         targets = torch.as_tensor([targets_all[i] for i in index], dtype=torch.long)
-        loss, pred = eval_step(model, input_ids.to(device), mask.to(device), targets.to(device), loss_fn, device, bf16)
+        loss, pred = eval_step(model, input_ids.to(device), mask.to(device), targets.to(device), loss_fn, device, bf16, offsets)
         total += loss
         preds[index] = pred
     truth = np.asarray(targets_all)
@@ -154,9 +161,15 @@ def fine_tune(
     config: TrainConfig,
     class_weights: Sequence[float] | None = None,
     progress: ProgressFn | None = None,
+    logit_offsets: Sequence[float] | None = None,
 ) -> TrainResult:
     """Fine-tune ``classifier`` in place; at the end it holds the weights of the best epoch
-    (highest validation macro-F1, then lowest validation loss)."""
+    (highest validation macro-F1, then lowest validation loss).
+
+    ``logit_offsets`` (one per class, e.g. :func:`sentiment.rebalance.prior_offsets`): added to
+    the logits when validation predicts (so the best epoch is chosen under the decision rule that
+    ships) and, at the end, folded into the output layer's bias; the loss never sees them.
+    """
     import torch
     from transformers import get_linear_schedule_with_warmup
 
@@ -180,8 +193,11 @@ def fine_tune(
     y_train = [label_index[y] for y in train_labels]
     y_val = [label_index[y] for y in val_labels]
 
+    if logit_offsets is not None and len(logit_offsets) != len(classifier.labels):
+        raise ValueError(f"need one logit offset per class {list(classifier.labels)}, got {list(logit_offsets)}")
+    offsets = torch.tensor(list(logit_offsets), dtype=torch.float32, device=device) if logit_offsets is not None else None
     weight = torch.tensor(class_weights, dtype=torch.float32, device=device) if class_weights is not None else None
-    loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weight, label_smoothing=config.label_smoothing)
     no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight")
     groups = [
         {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)], "weight_decay": config.weight_decay},
@@ -235,7 +251,7 @@ def fine_tune(
             break
         loss_sum, correct = float(loss_sum), int(correct)
         train_seconds = time.perf_counter() - epoch_start
-        val_loss, val_acc, val_f1 = _evaluate(model, val_ids, y_val, config.batch_size, pad_id, loss_fn, device, bf16)
+        val_loss, val_acc, val_f1 = _evaluate(model, val_ids, y_val, config.batch_size, pad_id, loss_fn, device, bf16, offsets)
         stats = {
             "epoch": epoch,
             "train_loss": loss_sum / seen,
@@ -260,6 +276,8 @@ def fine_tune(
             progress(samples_seen, total_samples, samples_seen / (time.perf_counter() - started), stats["train_loss"], epoch)
     if best_state is not None:
         model.load_state_dict(best_state)
+    if logit_offsets is not None:
+        fold_logit_offsets(model, logit_offsets)
     model.eval()
     seconds = time.perf_counter() - started
     return TrainResult(
@@ -269,5 +287,5 @@ def fine_tune(
         train_samples_per_s=samples_seen / max(sum(h["seconds"] for h in history), 1e-9),
         device=device.type,
         steps=steps,
-        extra={"precision": "bf16 autocast" if bf16 else "fp32"},
+        extra={"precision": "bf16 autocast" if bf16 else "fp32", "logit_offsets": list(logit_offsets) if logit_offsets is not None else None},
     )

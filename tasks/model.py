@@ -15,10 +15,10 @@ from sentiment.datasets import LabelledSplit, split_labelled, texts_for
 from sentiment.db import open_db
 from sentiment.evaluation import Metrics, compute_metrics, metrics_table_rows
 from sentiment.model import ModelConfig, SentimentClassifier, choose_max_length, pick_device, quantization_check, use_bf16
-from sentiment.rebalance import Rebalanced, rebalance
+from sentiment.rebalance import Rebalanced, natural_prior, prior_offsets, rebalance, trained_prior
 from sentiment.reports import write_evaluation_report
 from sentiment.settings import Settings
-from sentiment.training import TrainConfig, TrainResult, fine_tune
+from sentiment.training import TrainConfig, TrainResult, fine_tune, seed_everything
 
 
 @task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
@@ -39,11 +39,24 @@ def rebalance_data(split: LabelledSplit, settings: Settings) -> Rebalanced:
     return result
 
 
+def prior_record(data: Rebalanced, settings: Settings) -> dict[str, Any]:
+    """What the prior correction does for this training set (recorded even when it is off)."""
+    labels = settings.labels
+    rnd = lambda values: {label: round(v, 6) for label, v in zip(labels, values)}  # noqa: E731
+    return {
+        "applied": settings.prior_correction,
+        "natural_prior": rnd(natural_prior(data, labels)),
+        "trained_prior": rnd(trained_prior(data, labels)),
+        "offsets": rnd(prior_offsets(data, labels)),
+    }
+
+
 @task(cache_policy=NO_CACHE)
 def train_model(split: LabelledSplit, data: Rebalanced, settings: Settings) -> dict[str, Any]:
     """Register a candidate, fine-tune it, save its folder; returns the version and training record."""
     logger = get_run_logger()
     engine = open_db(settings)
+    seed_everything(settings.seed)  # the new classification head's initialisation is part of the seeded run
     classifier = SentimentClassifier.from_checkpoint(settings.model, settings.labels, max_length=settings.max_length_cap)
     train_texts = texts_for(data.rows)
     # The length is chosen from the data, so it is known only once the tokenizer is loaded.
@@ -51,6 +64,7 @@ def train_model(split: LabelledSplit, data: Rebalanced, settings: Settings) -> d
     classifier.config = ModelConfig(settings.model, settings.labels, max_length)
     config = TrainConfig(
         epochs=settings.epochs, batch_size=settings.batch_size, learning_rate=settings.learning_rate, seed=settings.seed, device=settings.device,
+        label_smoothing=settings.label_smoothing,
         # Resolved here, so the recorded hyperparameters say what training used (bf16 or fp32), not "auto".
         precision="bf16" if use_bf16(settings.precision, pick_device(settings.device).type) else "fp32",
     )
@@ -62,6 +76,7 @@ def train_model(split: LabelledSplit, data: Rebalanced, settings: Settings) -> d
         "class_weights": data.class_weights,
         "labels": list(settings.labels),
         "pooler_init": classifier.pooler_init,
+        "prior_correction": prior_record(data, settings),
     }
     snapshot = {**split.snapshot(), "rebalanced_train": data.after, "before_rebalance": data.before}
     version_id, folder = registry.create_version(
@@ -78,6 +93,7 @@ def train_model(split: LabelledSplit, data: Rebalanced, settings: Settings) -> d
         result: TrainResult = fine_tune(
             classifier, train_texts, [r["label"] for r in data.rows], texts_for(split.val), [r["label"] for r in split.val], config,
             class_weights=data.class_weights, progress=progress,
+            logit_offsets=[hyper["prior_correction"]["offsets"][label] for label in settings.labels] if settings.prior_correction else None,
         )
     except BaseException as exc:  # KeyboardInterrupt too: the row must not stay a silent candidate
         registry.mark_failed(engine, version_id, f"{type(exc).__name__}: {exc}")

@@ -1,6 +1,8 @@
+import math
+
 import pytest
 
-from sentiment.rebalance import class_weights, rebalance
+from sentiment.rebalance import class_weights, natural_prior, prior_offsets, rebalance, trained_prior
 
 LABELS = ("negative", "neutral", "positive")
 ROWS = [{"tweet_id": f"{label}{i}", "label": label} for label, n in (("negative", 6), ("neutral", 3), ("positive", 1)) for i in range(n)]
@@ -50,3 +52,27 @@ def test_bad_inputs_are_named():
         rebalance([r for r in ROWS if r["label"] != "positive"], LABELS, "undersample", seed=1)
     with pytest.raises(ValueError, match="label 'angry'"):
         rebalance(ROWS + [{"tweet_id": "x", "label": "angry"}], LABELS, "undersample", seed=1)
+
+
+@pytest.mark.parametrize("strategy", ["undersample", "oversample", "class-weights"])
+def test_balanced_strategies_train_on_a_uniform_mix_and_offsets_restore_the_natural_one(strategy):
+    out = rebalance(ROWS, LABELS, strategy, seed=1)
+    assert trained_prior(out, LABELS) == pytest.approx([1 / 3] * 3)
+    assert natural_prior(out, LABELS) == pytest.approx([0.6, 0.3, 0.1])
+    offsets = prior_offsets(out, LABELS)
+    assert sum(offsets) == pytest.approx(0)
+    # uniform scores shifted by the offsets are the natural prior again
+    assert softmax(offsets) == pytest.approx([0.6, 0.3, 0.1])
+
+
+def test_sqrt_weights_are_corrected_half_way():
+    out = rebalance(ROWS, LABELS, "sqrt-class-weights", seed=1)
+    full = prior_offsets(rebalance(ROWS, LABELS, "class-weights", seed=1), LABELS)
+    half = prior_offsets(out, LABELS)
+    assert half == pytest.approx([f / 2 for f in full])
+    assert trained_prior(out, LABELS)[0] < 0.6 and trained_prior(out, LABELS)[2] > 0.1
+
+
+def softmax(values):
+    exps = [math.exp(v) for v in values]
+    return [e / sum(exps) for e in exps]

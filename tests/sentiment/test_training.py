@@ -49,6 +49,32 @@ def test_fine_tune_under_bf16_autocast_learns_and_records_its_precision(tiny_che
     assert next(classifier.model.parameters()).dtype == torch.float32  # autocast leaves the weights fp32
 
 
+def test_logit_offsets_pick_the_best_epoch_and_end_up_in_the_saved_bias(tiny_checkpoint, tmp_path):
+    from transformers import pipeline
+
+    texts = ["awful delay", "lost bag, rude staff", "great crew, thanks", "loved the flight", "what time is boarding", "is wifi free"] * 6
+    labels = ["negative", "negative", "positive", "positive", "neutral", "neutral"] * 6
+    config = TrainConfig(epochs=1, batch_size=8, learning_rate=1e-3, log_every_s=0)  # one epoch: both runs keep the same one
+    torch.manual_seed(0)  # the same fresh head for both models
+    plain = SentimentClassifier.from_checkpoint(str(tiny_checkpoint), LABELS, max_length=16)
+    fine_tune(plain, texts, labels, texts[:12], labels[:12], config)
+    offsets = [4.0, 0.0, -4.0]  # far larger than any logit gap of this tiny model: everything becomes negative
+    torch.manual_seed(0)
+    shifted = SentimentClassifier.from_checkpoint(str(tiny_checkpoint), LABELS, max_length=16)
+    result = fine_tune(shifted, texts, labels, texts[:12], labels[:12], config, logit_offsets=offsets)
+    assert result.extra["logit_offsets"] == offsets
+    # same seed, same training: only the output bias differs, by exactly the offsets
+    assert torch.allclose(shifted.model.classifier.bias - plain.model.classifier.bias, torch.tensor(offsets), atol=1e-5)
+    # validation predicted under the offsets: all negative, so accuracy is the negative share
+    assert all(h["val_accuracy"] == pytest.approx(4 / 12) for h in result.history)
+    assert set(shifted.predict(texts[:6])) == {"negative"}
+    shifted.save(tmp_path / "m")
+    hf = pipeline("text-classification", model=str(tmp_path / "m"), device="cpu")
+    assert {p["label"] for p in hf(texts[:6])} == {"negative"}
+    with pytest.raises(ValueError, match="one logit offset per class"):
+        fine_tune(shifted, texts, labels, texts[:12], labels[:12], config, logit_offsets=[1.0])
+
+
 def test_fine_tune_rejects_unknown_labels_and_bad_config(tiny_checkpoint):
     classifier = SentimentClassifier.from_checkpoint(str(tiny_checkpoint), LABELS, max_length=16)
     with pytest.raises(ValueError, match="'angry'"):
