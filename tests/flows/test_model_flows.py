@@ -41,6 +41,11 @@ def test_run_flow_does_the_whole_chain(db_env):
     assert counts["test_tweets"] == 45  # 15 % of 300, stratified
     assert version["status"] == "champion" and version["test_macro_f1"] == pytest.approx(result["model"]["macro_f1"])
     assert version["hyperparameters"]["rebalance"] == "class-weights"
+    # class weights train on a uniform mix; the prior correction moves the model back to the real one
+    prior = version["hyperparameters"]["prior_correction"]
+    assert prior["applied"] and prior["trained_prior"] == pytest.approx(dict.fromkeys(prior["natural_prior"], 1 / 3), abs=1e-5)
+    assert sum(prior["offsets"].values()) == pytest.approx(0, abs=1e-5)
+    assert SentimentClassifier.read_meta(Path(version["artifact_path"]))["training"]["extra"]["logit_offsets"] == [prior["offsets"][label] for label in Settings().labels]
     assert version["data_snapshot"]["n_test"] == 45
     folder = Path(version["artifact_path"])
     assert (folder / "model.safetensors").is_file() and (folder / "tweetsent.json").is_file()

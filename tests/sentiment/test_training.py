@@ -81,6 +81,8 @@ def test_fine_tune_rejects_unknown_labels_and_bad_config(tiny_checkpoint):
         fine_tune(classifier, ["a"], ["angry"], ["b"], ["negative"], TrainConfig(epochs=1))
     with pytest.raises(ValueError, match="epochs must be at least 1"):
         TrainConfig(epochs=0)
+    with pytest.raises(ValueError, match="label_smoothing must be in"):
+        TrainConfig(label_smoothing=1.0)
 
 
 @pytest.fixture(scope="module")
