@@ -11,7 +11,7 @@ import torch
 from sentiment.cleaning import clean_text, clean_texts
 from sentiment.model import SentimentClassifier
 from sentiment.settings import PACKAGED_MODEL
-from sentiment.training import TrainConfig, fine_tune, length_grouped_batches
+from sentiment.training import TrainConfig, fine_tune, length_grouped_batches, seed_everything
 
 LABELS = ("negative", "neutral", "positive")
 
@@ -102,6 +102,7 @@ def airline_model(shared_data):
     train = [(t, y) for y in by_label for t in by_label[y][:600]]
     test = [(t, y) for y in by_label for t in by_label[y][600:800]]
     rng.shuffle(train)
+    seed_everything(3)  # the fresh head too: the fixture is the same model on every run
     classifier = SentimentClassifier.from_checkpoint(PACKAGED_MODEL, ("negative", "positive"), max_length=64)
     fine_tune(
         classifier, clean_texts([t for t, _ in train]), [y for _, y in train], clean_texts([t for t, _ in test[:100]]), [y for _, y in test[:100]],
@@ -121,10 +122,11 @@ def positive_probability(classifier, texts):
     return classifier.predict_proba(clean_texts(texts))[:, classifier.labels.index("positive")]
 
 
+# Tweets with a clear sentiment: a binary model has no right answer for a neutral one ("boarding
+# now, see you in Denver"), whose label may then flip on any change, so those are not used here.
 SENTENCES = [
     "@united thanks for getting me home on time, the crew was lovely",
     "@AmericanAir my flight is delayed again and nobody is telling us anything",
-    "@SouthwestAir boarding now, see you in Denver",
     "@JetBlue the new seats are really comfortable",
     "@USAirways been on hold for two hours",
 ]
