@@ -6,6 +6,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_progress_artifact, create_table_artifact, update_progress_artifact
 from prefect.cache_policies import NO_CACHE
@@ -110,10 +111,25 @@ def evaluate_model(trained: dict[str, Any], split: LabelledSplit, settings: Sett
     logger = get_run_logger()
     classifier: SentimentClassifier = trained["classifier"]
     texts, gold = texts_for(split.test), [r["label"] for r in split.test]
-    metrics = compute_metrics(gold, classifier.predict(texts, batch_size=settings.score_batch_size), settings.labels)
+    proba = classifier.predict_proba(texts, batch_size=settings.score_batch_size)
+    labels = classifier.labels
+    metrics = compute_metrics(gold, [labels[i] for i in proba.argmax(axis=1)], settings.labels)
     training = trained["training"]
     registry.record_results(open_db(settings), trained["version_id"], metrics.to_dict(), training["seconds"])
     logger.info("model v%d on the frozen test set: accuracy %.4f, macro-F1 %.4f", trained["version_id"], metrics.accuracy, metrics.macro_f1)
+    checks: dict[str, Any] = {}
+    offsets = training.get("extra", {}).get("logit_offsets")
+    if offsets is not None:
+        # The same model without the prior correction (the balanced decision rule), for comparison.
+        balanced = np.log(np.clip(proba, 1e-12, None)) - np.asarray(offsets)
+        uncorrected = compute_metrics(gold, [labels[i] for i in balanced.argmax(axis=1)], settings.labels)
+        checks["prior_correction_check"] = {
+            "accuracy": metrics.accuracy, "macro_f1": metrics.macro_f1,
+            "uncorrected_accuracy": uncorrected.accuracy, "uncorrected_macro_f1": uncorrected.macro_f1,
+        }
+        logger.info(
+            "model v%d without the prior correction: accuracy %.4f, macro-F1 %.4f", trained["version_id"], uncorrected.accuracy, uncorrected.macro_f1
+        )
     # What bf16 and int8 scoring on the CPU cost this model, on the same tweets: the auto settings
     # (TWEETSENT_PRECISION, TWEETSENT_QUANTIZE) read these checks. A check the settings can never
     # use is skipped.
@@ -122,7 +138,6 @@ def evaluate_model(trained: dict[str, Any], split: LabelledSplit, settings: Sett
         planned.append(("bf16_check", "bf16", classifier.bf16_copy))
     if settings.quantize == "auto":
         planned.append(("quantization", "int8", classifier.int8_copy))
-    checks: dict[str, Any] = {}
     for key, kind, make_copy in planned:
         check = checks[key] = check_precision(make_copy(), metrics, texts, gold, kind, settings)
         logger.info(

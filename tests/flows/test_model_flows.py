@@ -46,6 +46,8 @@ def test_run_flow_does_the_whole_chain(db_env):
     assert prior["applied"] and prior["trained_prior"] == pytest.approx(dict.fromkeys(prior["natural_prior"], 1 / 3), abs=1e-5)
     assert sum(prior["offsets"].values()) == pytest.approx(0, abs=1e-5)
     assert SentimentClassifier.read_meta(Path(version["artifact_path"]))["training"]["extra"]["logit_offsets"] == [prior["offsets"][label] for label in Settings().labels]
+    check = SentimentClassifier.read_meta(Path(version["artifact_path"]))["prior_correction_check"]
+    assert check["macro_f1"] == pytest.approx(version["test_macro_f1"]) and 0 <= check["uncorrected_accuracy"] <= 1
     assert version["data_snapshot"]["n_test"] == 45
     folder = Path(version["artifact_path"])
     assert (folder / "model.safetensors").is_file() and (folder / "tweetsent.json").is_file()
