@@ -37,7 +37,7 @@ def retrain(
         epochs: Fine-tuning epochs; the best epoch on validation is kept (default 3).
         learning_rate: Peak AdamW learning rate (default 3e-5).
         batch_size: Training batch size (default 16).
-        rebalance: How to balance the classes: undersample, oversample, class-weights (default) or sqrt-class-weights.
+        rebalance: How to balance the classes: sqrt-class-weights (default), class-weights, undersample or oversample.
         checkpoint: Base model: a Hugging Face name or a local folder (default: the packaged MiniLM).
         labels: Classes, comma separated, e.g. negative,positive (default negative,neutral,positive).
         prior_correction: Move the trained model's decisions from the rebalanced class mix back to the

@@ -40,10 +40,12 @@ def test_run_flow_does_the_whole_chain(db_env):
     assert counts["tweets"] == 300 and counts["scores"] == 300
     assert counts["test_tweets"] == 45  # 15 % of 300, stratified
     assert version["status"] == "champion" and version["test_macro_f1"] == pytest.approx(result["model"]["macro_f1"])
-    assert version["hyperparameters"]["rebalance"] == "class-weights"
-    # class weights train on a uniform mix; the prior correction moves the model back to the real one
+    assert version["hyperparameters"]["rebalance"] == "sqrt-class-weights"
+    # square-root class weights train on a mix proportional to the square roots of the real shares;
+    # the prior correction moves the model back to the real one
     prior = version["hyperparameters"]["prior_correction"]
-    assert prior["applied"] and prior["trained_prior"] == pytest.approx(dict.fromkeys(prior["natural_prior"], 1 / 3), abs=1e-5)
+    roots = {label: share**0.5 for label, share in prior["natural_prior"].items()}
+    assert prior["applied"] and prior["trained_prior"] == pytest.approx({k: v / sum(roots.values()) for k, v in roots.items()}, abs=1e-5)
     assert sum(prior["offsets"].values()) == pytest.approx(0, abs=1e-5)
     assert SentimentClassifier.read_meta(Path(version["artifact_path"]))["training"]["extra"]["logit_offsets"] == [prior["offsets"][label] for label in Settings().labels]
     check = SentimentClassifier.read_meta(Path(version["artifact_path"]))["prior_correction_check"]
