@@ -240,6 +240,13 @@ def train(
             help="Decide at the natural class mix of the labelled tweets, not the rebalanced one (default: TWEETSENT_PRIOR_CORRECTION, on).",
         ),
     ] = None,
+    resample_each_epoch: Annotated[
+        bool | None,
+        typer.Option(
+            "--resample-each-epoch/--one-draw",
+            help="undersample / oversample: a fresh balanced draw every epoch, or one draw for all epochs (default: TWEETSENT_RESAMPLE_EACH_EPOCH, on).",
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Fine-tune a new model version on the labelled tweets (the retrain flow)."""
@@ -249,7 +256,8 @@ def train(
 
     try:
         result = retrain(
-            epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, rebalance=rebalance, checkpoint=checkpoint, prior_correction=prior_correction
+            epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, rebalance=rebalance, checkpoint=checkpoint, prior_correction=prior_correction,
+            resample_each_epoch=resample_each_epoch,
         )
     except (ValueError, LookupError) as exc:
         raise fail(str(exc)) from None

@@ -28,6 +28,7 @@ def retrain(
     checkpoint: str | None = None,
     labels: str | None = None,
     prior_correction: bool | None = None,
+    resample_each_epoch: bool | None = None,
 ) -> dict[str, Any]:
     """Fine-tune a new model version on the labelled tweets and promote it if it is at least as good.
 
@@ -42,10 +43,12 @@ def retrain(
         labels: Classes, comma separated, e.g. negative,positive (default negative,neutral,positive).
         prior_correction: Move the trained model's decisions from the rebalanced class mix back to the
             natural one of the labelled tweets (default on; off favours minority-class recall).
+        resample_each_epoch: undersample / oversample: a fresh balanced draw for every epoch (default
+            on); off trains every epoch on the same draw.
     """
     settings = settings_with(
         epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, rebalance=rebalance, model=checkpoint, labels=labels,
-        prior_correction=prior_correction,
+        prior_correction=prior_correction, resample_each_epoch=resample_each_epoch,
     )
     split = split_data(settings)
     data = rebalance_data(quote(split), settings)

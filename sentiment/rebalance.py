@@ -2,6 +2,13 @@
 
 - ``undersample``: every class cut to the size of the smallest (as the original study did).
 - ``oversample``: every class repeated (sampled with replacement) up to the size of the largest.
+
+  Both are random draws. With ``epochs`` > 1 and ``resample_each_epoch`` (the default), every
+  epoch trains on its own draw (:attr:`Rebalanced.epoch_draws`): each epoch is still exactly
+  balanced, but undersampling no longer throws the same majority-class tweets away for the whole
+  run, so over three epochs the model sees about three times as many of them (on binary airline
+  tweets: +0.35 point of test accuracy and +0.8 point of macro-F1, mean of three seeds; see the
+  README). ``rows`` is the first epoch's draw either way.
 - ``class-weights``: all data, and the loss weights each class by inverse frequency.
 - ``sqrt-class-weights``: all data, each class weighted by the square root of its inverse
   frequency: half-way between plain cross-entropy (which favours the majority class, good for
@@ -37,6 +44,16 @@ class Rebalanced:
     before: dict[str, int]
     after: dict[str, int]
     strategy: str
+    #: with one draw per epoch: the rows drawn from, and each epoch's draw as indices into them
+    source: list[dict[str, Any]] | None = None
+    epoch_draws: list[list[int]] | None = None
+
+    @property
+    def distinct_tweets(self) -> int:
+        """How many different training tweets the run sees over all its epochs."""
+        if self.epoch_draws is None or self.source is None:
+            return len({id(r) for r in self.rows})
+        return len({i for draw in self.epoch_draws for i in draw})
 
 
 def class_weights(rows: Sequence[dict[str, Any]], labels: Sequence[str]) -> list[float]:
@@ -46,39 +63,61 @@ def class_weights(rows: Sequence[dict[str, Any]], labels: Sequence[str]) -> list
     return [n / (k * counts[label]) if counts[label] else 0.0 for label in labels]
 
 
-def rebalance(rows: Sequence[dict[str, Any]], labels: Sequence[str], strategy: str, seed: int) -> Rebalanced:
-    """Return a new list (the input is not touched); raises ValueError on an unknown strategy or a missing class."""
+RESAMPLED = ("undersample", "oversample")  # the strategies that draw samples (and can draw anew per epoch)
+
+
+def draw(by_label: dict[str, list[int]], strategy: str, rng: random.Random) -> list[int]:
+    """One balanced, shuffled draw (indices) of ``undersample`` or ``oversample``."""
+    if strategy == "undersample":
+        size = min(len(group) for group in by_label.values())
+        out = [i for group in by_label.values() for i in rng.sample(group, size)]
+    else:
+        size = max(len(group) for group in by_label.values())
+        out = []
+        for group in by_label.values():
+            out += group + [rng.choice(group) for _ in range(size - len(group))]
+    rng.shuffle(out)
+    return out
+
+
+def rebalance(
+    rows: Sequence[dict[str, Any]], labels: Sequence[str], strategy: str, seed: int, epochs: int = 1, resample_each_epoch: bool = True
+) -> Rebalanced:
+    """Return a new list (the input is not touched); raises ValueError on an unknown strategy or a missing class.
+
+    ``epochs`` > 1 with ``resample_each_epoch``: ``undersample`` and ``oversample`` draw anew for
+    every epoch (epoch 1's draw is the single draw, epoch ``e``'s is seeded by ``seed`` and ``e``).
+    """
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown rebalancing strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
-    by_label: dict[str, list[dict[str, Any]]] = {label: [] for label in labels}
-    for row in rows:
+    if epochs < 1:
+        raise ValueError(f"epochs must be at least 1, got {epochs}")
+    by_label: dict[str, list[int]] = {label: [] for label in labels}
+    for i, row in enumerate(rows):
         if row["label"] not in by_label:
             raise ValueError(f"label {row['label']!r} of tweet {row.get('tweet_id')} is not one of {', '.join(labels)}")
-        by_label[row["label"]].append(row)
+        by_label[row["label"]].append(i)
     before = {label: len(group) for label, group in by_label.items()}
     missing = [label for label, n in before.items() if n == 0]
     if missing:
         raise ValueError(f"no labelled tweets of class {', '.join(missing)}: cannot train a {len(labels)}-class model")
-    rng = random.Random(seed)
+    source, draws, weights = list(rows), None, None
     if strategy in ("class-weights", "sqrt-class-weights"):
-        out = list(rows)
+        out = list(source)
+        random.Random(seed).shuffle(out)
         weights = class_weights(out, labels)
         if strategy == "sqrt-class-weights":
             weights = [w**0.5 for w in weights]
-    elif strategy == "undersample":
-        size = min(before.values())
-        out = [row for label in labels for row in rng.sample(by_label[label], size)]
-        weights = None
     else:
-        size = max(before.values())
-        out = []
-        for label in labels:
-            group = by_label[label]
-            out += group + [rng.choice(group) for _ in range(size - len(group))]
-        weights = None
-    rng.shuffle(out)
+        first = draw(by_label, strategy, random.Random(seed))
+        out = [source[i] for i in first]
+        if epochs > 1 and resample_each_epoch:
+            draws = [first] + [draw(by_label, strategy, random.Random(seed * 1_000_003 + e)) for e in range(2, epochs + 1)]
     after = dict(Counter(r["label"] for r in out))
-    return Rebalanced(rows=out, class_weights=weights, before=before, after={label: after.get(label, 0) for label in labels}, strategy=strategy)
+    return Rebalanced(
+        rows=out, class_weights=weights, before=before, after={label: after.get(label, 0) for label in labels}, strategy=strategy,
+        source=source if draws else None, epoch_draws=draws,
+    )
 
 
 def trained_prior(result: Rebalanced, labels: Sequence[str]) -> list[float]:

@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     rebalance: str = Field(
         "sqrt-class-weights", description="sqrt-class-weights, class-weights, undersample or oversample (see the README: the default won on airline macro-F1)."
     )
+    resample_each_epoch: bool = Field(
+        True,
+        description="undersample and oversample: every epoch trains on its own seeded draw (each still balanced), so "
+        "undersampling does not discard the same tweets for the whole run; off trains every epoch on one draw.",
+    )
     label_smoothing: float = Field(0.0, ge=0, lt=1, description="Cross-entropy label smoothing in training (0: none).")
     prior_correction: bool = Field(
         True,

@@ -162,6 +162,7 @@ def fine_tune(
     class_weights: Sequence[float] | None = None,
     progress: ProgressFn | None = None,
     logit_offsets: Sequence[float] | None = None,
+    epoch_subsets: Callable[[int], Sequence[int]] | None = None,
 ) -> TrainResult:
     """Fine-tune ``classifier`` in place; at the end it holds the weights of the best epoch
     (highest validation macro-F1, then lowest validation loss).
@@ -169,6 +170,10 @@ def fine_tune(
     ``logit_offsets`` (one per class, e.g. :func:`sentiment.rebalance.prior_offsets`): added to
     the logits when validation predicts (so the best epoch is chosen under the decision rule that
     ships) and, at the end, folded into the output layer's bias; the loss never sees them.
+
+    ``epoch_subsets(epoch)`` (epochs count from 1): the indices of the training examples that
+    epoch sees, e.g. a fresh undersampling draw per epoch (:attr:`Rebalanced.epoch_draws`);
+    by default every epoch sees every example.
     """
     import torch
     from transformers import get_linear_schedule_with_warmup
@@ -205,8 +210,12 @@ def fine_tune(
     ]
     # The fused AdamW updates every parameter in one kernel per group (CPU and CUDA).
     optimizer = torch.optim.AdamW(groups, lr=config.learning_rate, fused=device.type in ("cpu", "cuda"))
-    steps_per_epoch = math.ceil(len(train_ids) / config.batch_size)
-    total_steps = steps_per_epoch * config.epochs
+    # Which training examples each epoch sees (all of them, unless a sampler says otherwise).
+    subsets = [list(epoch_subsets(e)) if epoch_subsets is not None else list(range(len(train_ids))) for e in range(1, config.epochs + 1)]
+    for epoch, subset in enumerate(subsets, 1):
+        if not subset or min(subset) < 0 or max(subset) >= len(train_ids):
+            raise ValueError(f"epoch {epoch}'s training subset must be non-empty indices below {len(train_ids)}, got {len(subset)} indices")
+    total_steps = sum(math.ceil(len(s) / config.batch_size) for s in subsets)
     if config.max_steps is not None:
         total_steps = min(total_steps, config.max_steps)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * total_steps), total_steps)
@@ -217,7 +226,7 @@ def fine_tune(
     best_key, best_state, best_epoch = None, None, 0
     started = time.perf_counter()
     samples_seen, steps = 0, 0
-    total_samples = min(len(train_ids) * config.epochs, total_steps * config.batch_size)
+    total_samples = min(sum(len(s) for s in subsets), total_steps * config.batch_size)
     last_report = started
     for epoch in range(1, config.epochs + 1):
         epoch_start = time.perf_counter()
@@ -226,7 +235,9 @@ def fine_tune(
         correct = torch.zeros((), dtype=torch.long, device=device)
         seen = 0
         pools = 50 if config.group_by_length else 0
-        for index in length_grouped_batches(lengths, config.batch_size, rng, pool_batches=pools):
+        subset = subsets[epoch - 1]
+        for batch in length_grouped_batches([lengths[i] for i in subset], config.batch_size, rng, pool_batches=pools):
+            index = [subset[i] for i in batch]
             if config.max_steps is not None and steps >= config.max_steps:
                 break
             input_ids, mask = pad_batch(train_ids, index, pad_id)

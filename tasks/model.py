@@ -35,8 +35,11 @@ def split_data(settings: Settings) -> LabelledSplit:
 
 @task(cache_policy=NO_CACHE)
 def rebalance_data(split: LabelledSplit, settings: Settings) -> Rebalanced:
-    result = rebalance(split.train, settings.labels, settings.rebalance, settings.seed)
-    get_run_logger().info("rebalanced (%s): %s -> %s", result.strategy, result.before, result.after)
+    result = rebalance(split.train, settings.labels, settings.rebalance, settings.seed, settings.epochs, settings.resample_each_epoch)
+    get_run_logger().info(
+        "rebalanced (%s): %s -> %s%s", result.strategy, result.before, result.after,
+        f" per epoch, a fresh draw each epoch ({result.distinct_tweets} different tweets in {settings.epochs} epochs)" if result.epoch_draws else "",
+    )
     return result
 
 
@@ -59,7 +62,9 @@ def train_model(split: LabelledSplit, data: Rebalanced, settings: Settings) -> d
     engine = open_db(settings)
     seed_everything(settings.seed)  # the new classification head's initialisation is part of the seeded run
     classifier = SentimentClassifier.from_checkpoint(settings.model, settings.labels, max_length=settings.max_length_cap)
-    train_texts = texts_for(data.rows)
+    # With one draw per epoch the model trains on the pool the draws index; otherwise on the one draw.
+    pool = data.source if data.epoch_draws else data.rows
+    train_texts = texts_for(pool)
     # The length is chosen from the data, so it is known only once the tokenizer is loaded.
     max_length = choose_max_length(classifier.token_lengths(train_texts), settings.max_length_cap)
     classifier.config = ModelConfig(settings.model, settings.labels, max_length)
@@ -74,16 +79,19 @@ def train_model(split: LabelledSplit, data: Rebalanced, settings: Settings) -> d
         "max_length": max_length,
         "max_length_rule": f"99th percentile of training token lengths, multiple of 8, capped at {settings.max_length_cap}",
         "rebalance": data.strategy,
+        "resample_each_epoch": data.epoch_draws is not None,
         "class_weights": data.class_weights,
         "labels": list(settings.labels),
         "pooler_init": classifier.pooler_init,
         "prior_correction": prior_record(data, settings),
     }
-    snapshot = {**split.snapshot(), "rebalanced_train": data.after, "before_rebalance": data.before}
+    snapshot = {**split.snapshot(), "rebalanced_train": data.after, "before_rebalance": data.before, "distinct_train_tweets": data.distinct_tweets}
     version_id, folder = registry.create_version(
         engine, base_checkpoint=settings.model, label_set=settings.label_set, hyperparameters=hyper, data_snapshot=snapshot, models_dir=settings.models_dir
     )
-    logger.info("model v%d: fine-tuning %s on %d tweets, max length %d, %d epochs", version_id, settings.model, len(train_texts), max_length, config.epochs)
+    logger.info(
+        "model v%d: fine-tuning %s on %d tweets per epoch, max length %d, %d epochs", version_id, settings.model, len(data.rows), max_length, config.epochs
+    )
     artifact_id = create_progress_artifact(progress=0.0, description=f"Fine-tuning model v{version_id}")
 
     def progress(done: int, total: int, rate: float, loss: float, epoch: int) -> None:
@@ -92,8 +100,9 @@ def train_model(split: LabelledSplit, data: Rebalanced, settings: Settings) -> d
 
     try:
         result: TrainResult = fine_tune(
-            classifier, train_texts, [r["label"] for r in data.rows], texts_for(split.val), [r["label"] for r in split.val], config,
+            classifier, train_texts, [r["label"] for r in pool], texts_for(split.val), [r["label"] for r in split.val], config,
             class_weights=data.class_weights, progress=progress,
+            epoch_subsets=(lambda epoch: data.epoch_draws[epoch - 1]) if data.epoch_draws else None,
             logit_offsets=[hyper["prior_correction"]["offsets"][label] for label in settings.labels] if settings.prior_correction else None,
         )
     except BaseException as exc:  # KeyboardInterrupt too: the row must not stay a silent candidate

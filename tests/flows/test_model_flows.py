@@ -64,6 +64,25 @@ def test_run_flow_does_the_whole_chain(db_env):
     assert {"model-evaluation", "model-metrics", "daily-report", "ingest-summary"} <= asyncio.run(_artifact_keys())
 
 
+def test_retrain_undersamples_anew_each_epoch_unless_told_to_keep_one_draw(db_env):
+    from flows.ingest import ingest
+
+    ingest(source="synthetic")
+    fresh = retrain(rebalance="undersample", epochs=2)
+    one = retrain(rebalance="undersample", epochs=2, resample_each_epoch=False)
+    with open_db(Settings()).connect() as conn:
+        rows = {r["id"]: r for r in conn.execute(select(model_versions)).mappings()}
+    for result, resampled in ((fresh, True), (one, False)):
+        version = rows[result["version_id"]]
+        snapshot = version["data_snapshot"]
+        per_epoch = sum(snapshot["rebalanced_train"].values())
+        assert len(set(snapshot["rebalanced_train"].values())) == 1  # balanced
+        assert version["hyperparameters"]["resample_each_epoch"] is resampled
+        # two draws of the smallest class's size from the larger classes see more different tweets than one
+        assert (snapshot["distinct_train_tweets"] > per_epoch) is resampled
+        assert version["hyperparameters"]["prior_correction"]["trained_prior"] == pytest.approx(dict.fromkeys(Settings().labels, 1 / 3), abs=1e-5)
+
+
 def test_retrain_keeps_the_test_set_frozen_and_applies_the_promotion_rule(db_env):
     from flows.ingest import ingest
 

@@ -45,6 +45,26 @@ def test_seeded_and_input_untouched():
     assert ROWS == before
 
 
+def test_undersampling_draws_anew_for_every_epoch_and_each_draw_is_balanced():
+    out = rebalance(ROWS, LABELS, "undersample", seed=7, epochs=4)
+    assert out.source == ROWS and len(out.epoch_draws) == 4
+    for draw in out.epoch_draws:
+        assert sorted(out.source[i]["label"] for i in draw) == ["negative", "neutral", "positive"]
+    # epoch 1 is the single draw; the later draws pick other majority-class tweets
+    assert [out.source[i] for i in out.epoch_draws[0]] == out.rows == rebalance(ROWS, LABELS, "undersample", seed=7).rows
+    assert len({tuple(sorted(d)) for d in out.epoch_draws}) > 1
+    assert out.distinct_tweets > 3 == rebalance(ROWS, LABELS, "undersample", seed=7).distinct_tweets
+    assert out.epoch_draws == rebalance(ROWS, LABELS, "undersample", seed=7, epochs=4).epoch_draws  # seeded
+
+
+def test_one_draw_for_all_epochs_and_the_weighted_strategies_have_no_draws():
+    assert rebalance(ROWS, LABELS, "undersample", seed=7, epochs=4, resample_each_epoch=False).epoch_draws is None
+    assert rebalance(ROWS, LABELS, "class-weights", seed=7, epochs=4).epoch_draws is None
+    over = rebalance(ROWS, LABELS, "oversample", seed=7, epochs=2)
+    assert [len(d) for d in over.epoch_draws] == [18, 18]
+    assert over.distinct_tweets == 10 and rebalance(ROWS, LABELS, "oversample", seed=7).distinct_tweets == 10
+
+
 def test_bad_inputs_are_named():
     with pytest.raises(ValueError, match="unknown rebalancing strategy 'smote'"):
         rebalance(ROWS, LABELS, "smote", seed=1)
@@ -52,6 +72,8 @@ def test_bad_inputs_are_named():
         rebalance([r for r in ROWS if r["label"] != "positive"], LABELS, "undersample", seed=1)
     with pytest.raises(ValueError, match="label 'angry'"):
         rebalance(ROWS + [{"tweet_id": "x", "label": "angry"}], LABELS, "undersample", seed=1)
+    with pytest.raises(ValueError, match="epochs must be at least 1"):
+        rebalance(ROWS, LABELS, "undersample", seed=1, epochs=0)
 
 
 @pytest.mark.parametrize("strategy", ["undersample", "oversample", "class-weights"])

@@ -38,6 +38,20 @@ def test_fine_tune_keeps_the_best_epoch_and_reports_history(tiny_checkpoint):
     assert result.device == "cpu" and result.steps == 3 * 8
 
 
+def test_epoch_subsets_choose_what_each_epoch_trains_on(tiny_checkpoint):
+    texts = ["awful delay", "lost bag, rude staff", "great crew, thanks", "loved the flight", "what time is boarding", "is wifi free"] * 10
+    labels = ["negative", "negative", "positive", "positive", "neutral", "neutral"] * 10
+    classifier = SentimentClassifier.from_checkpoint(str(tiny_checkpoint), LABELS, max_length=16)
+    subsets = {1: list(range(0, 24)), 2: list(range(24, 60))}  # 24 then 36 tweets: 3 + 5 batches of 8
+    config = TrainConfig(epochs=2, batch_size=8, learning_rate=1e-3, log_every_s=0)
+    result = fine_tune(classifier, texts, labels, texts[:12], labels[:12], config, epoch_subsets=subsets.__getitem__)
+    assert result.steps == 3 + 5 and len(result.history) == 2
+    with pytest.raises(ValueError, match="epoch 1's training subset"):
+        fine_tune(classifier, texts, labels, texts[:12], labels[:12], config, epoch_subsets=lambda epoch: [0, 60])
+    with pytest.raises(ValueError, match="epoch 1's training subset"):
+        fine_tune(classifier, texts, labels, texts[:12], labels[:12], config, epoch_subsets=lambda epoch: [])
+
+
 @pytest.mark.parametrize("precision", ["bf16", "fp32"])
 def test_fine_tune_under_bf16_autocast_learns_and_records_its_precision(tiny_checkpoint, precision):
     texts = ["awful delay", "lost bag, rude staff", "great crew, thanks", "loved the flight"] * 10
