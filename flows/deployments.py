@@ -52,6 +52,7 @@ def default_parameters(flow_name: str, settings: Settings) -> dict[str, Any]:
     return {
         "epochs": settings.epochs, "learning_rate": settings.learning_rate, "batch_size": settings.batch_size,
         "rebalance": settings.rebalance, "checkpoint": settings.model, "labels": settings.label_set,
+        "prior_correction": settings.prior_correction, "resample_each_epoch": settings.resample_each_epoch,
     }
 
 

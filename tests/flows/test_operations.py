@@ -179,6 +179,8 @@ def test_served_deployments_run_from_the_api_like_the_run_button(db_env, tmp_pat
             schema = found["retrain/tweetsent"].parameter_openapi_schema["properties"]
             assert schema["rebalance"]["anyOf"][0]["enum"] == ["undersample", "oversample", "class-weights", "sqrt-class-weights"]
             assert "Peak AdamW learning rate" in schema["learning_rate"]["description"]
+            assert "fresh balanced draw for every epoch" in schema["resample_each_epoch"]["description"]
+            assert found["retrain/tweetsent"].parameters["resample_each_epoch"] is True
 
             run = client.create_flow_run_from_deployment(found["nightly/tweetsent"].id, parameters={"source": f"file:{extra}"})
             deadline = time.monotonic() + 300
