@@ -98,22 +98,22 @@ def rebalance(
     missing = [label for label, n in before.items() if n == 0]
     if missing:
         raise ValueError(f"no labelled tweets of class {', '.join(missing)}: cannot train a {len(labels)}-class model")
-    source, draws, weights = list(rows), None, None
+    weights, draws = None, None
     if strategy in ("class-weights", "sqrt-class-weights"):
-        out = list(source)
+        out = list(rows)
         random.Random(seed).shuffle(out)
         weights = class_weights(out, labels)
         if strategy == "sqrt-class-weights":
             weights = [w**0.5 for w in weights]
     else:
         first = draw(by_label, strategy, random.Random(seed))
-        out = [source[i] for i in first]
+        out = [rows[i] for i in first]
         if epochs > 1 and resample_each_epoch:
             draws = [first] + [draw(by_label, strategy, random.Random(seed * 1_000_003 + e)) for e in range(2, epochs + 1)]
     after = dict(Counter(r["label"] for r in out))
     return Rebalanced(
         rows=out, class_weights=weights, before=before, after={label: after.get(label, 0) for label in labels}, strategy=strategy,
-        source=source if draws else None, epoch_draws=draws,
+        source=list(rows) if draws else None, epoch_draws=draws,
     )
 
 
