@@ -4,7 +4,7 @@
     python benchmarks/gpu_check.py --device cpu --train-steps 5 --score 500      # the same code path, on the CPU
 
 Training: the packaged all-MiniLM-L6-v2 with a 3-class head, real airline tweets, batch 32, max
-length 64, ``sentiment.training.fine_tune`` (bf16 autocast and SDPA attention on CUDA). Scoring:
+length 64, ``sentiment.model.training.fine_tune`` (bf16 autocast and SDPA attention on CUDA). Scoring:
 ``SentimentClassifier.predict_proba`` on ``--score`` tweets (the airline tweets repeated as
 needed). Prints tweets/s for both, then one JSON line.
 """
@@ -35,9 +35,10 @@ def main() -> None:
 
     import torch
 
-    from sentiment.model import SentimentClassifier, use_bf16
+    from sentiment.model.classifier import SentimentClassifier
+    from sentiment.model.precision import use_bf16
     from sentiment.settings import PACKAGED_MODEL
-    from sentiment.training import TrainConfig, fine_tune
+    from sentiment.model.training import TrainConfig, fine_tune
 
     if args.device == "cuda" and not torch.cuda.is_available():
         sys.exit("no CUDA device visible to PyTorch (torch %s, CUDA build %s)" % (torch.__version__, torch.version.cuda))

@@ -20,20 +20,11 @@ if str(REPO) not in sys.path:
 
 
 def airline_records(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
-    """The valid, distinct, cleaned records of an airline file (as ``tweetsent ingest`` keeps them),
+    """The valid, distinct, cleaned records of an airline file as ``tweetsent ingest`` keeps them,
     in file order; ``limit`` reads only the first rows."""
-    from dataclasses import replace
+    from sentiment.usecases import prepare_labelled_file
 
-    from sentiment.ingest import clean_batch, dedupe_batch
-    from sentiment.sources import plan_inputs, read_file
-    from sentiment.validation import validate_records
-
-    (spec,) = plan_inputs([Path(path)])
-    batch = read_file(spec)
-    if limit is not None:
-        batch = replace(batch, records=batch.records[:limit])
-    prepared = clean_batch(dedupe_batch(batch, validate_records(batch.records, LABELS, 1000)))
-    return list(prepared.unique)
+    return prepare_labelled_file(path, LABELS, 1000, limit=limit).records
 
 
 def peak_rss_mb() -> float:

@@ -30,9 +30,10 @@ POOL = 5000  # distinct generated texts
 
 def fill_database(url: str, schema: str | None, count: int) -> None:
     """``count`` tweets in one ingest batch, written in chunks (never all in memory)."""
-    from sentiment.cleaning import clean_text
-    from sentiment.db import bulk_insert, ingest_batches, init_db, make_engine, tweets, utcnow, write_transaction
-    from sentiment.sources.synthetic import SyntheticSpec, generate_synthetic
+    from sentiment.data.cleaning import clean_text
+    from sentiment.clock import utcnow
+    from sentiment.store import bulk_insert, ingest_batches, init_db, make_engine, tweets, write_transaction
+    from sentiment.data.sources.synthetic import SyntheticSpec, generate_synthetic
 
     engine = make_engine(url, schema)
     init_db(engine)
@@ -57,7 +58,7 @@ def fill_database(url: str, schema: str | None, count: int) -> None:
 
 
 def model_folder(choice: str, workdir: Path) -> Path:
-    from sentiment.model import SentimentClassifier
+    from sentiment.model.classifier import SentimentClassifier
     from sentiment.settings import PACKAGED_MODEL
 
     if choice not in ("packaged", "tiny"):
@@ -76,9 +77,9 @@ def model_folder(choice: str, workdir: Path) -> Path:
 
 def score_all(url: str, schema: str | None, folder: Path, every_s: float) -> dict:
     """Runs in a child process: score every tweet, sampling RSS and rate."""
-    from sentiment import registry
-    from sentiment.db import make_engine
-    from sentiment.scoring import cached_classifier, score_unscored
+    from sentiment.store import registry
+    from sentiment.store import make_engine
+    from sentiment.model.scoring import cached_classifier, score_unscored
     from sentiment.settings import Settings
 
     settings = Settings(home=folder.parent)

@@ -41,7 +41,7 @@ WARMUP = 64
 def frozen_test_set(db_url: str, label_set: str) -> tuple[list[str], list[str]]:
     from sqlalchemy import create_engine, select
 
-    from sentiment.db import test_tweets, tweets
+    from sentiment.store import test_tweets, tweets
 
     engine = create_engine(db_url)
     query = (
@@ -67,7 +67,7 @@ def prepare_inputs(args, workdir: Path) -> dict:
         test_texts, test_gold = [], []
         test_from = f"({exc.__class__.__name__})"
     if not test_texts:
-        from sentiment.datasets import stratified_split
+        from sentiment.data.datasets import stratified_split
 
         _, held = stratified_split([{**r, "tweet_id": r["id"]} for r in records], 0.15, 13)
         test_texts, test_gold = [r["clean_text"] for r in held], [r["label"] for r in held]
@@ -94,7 +94,7 @@ def run_contender(name: str, model: str, inputs_path: Path, batch_size: int) -> 
         seconds = time.perf_counter() - started
         detail = "default batch size" if not kwargs else "batch_size=32"
     else:
-        from sentiment.scoring import cached_classifier
+        from sentiment.model.scoring import cached_classifier
         from sentiment.settings import Settings
 
         fixed = {"tweetsent_fp32": ("off", "fp32"), "tweetsent_bf16": ("off", "bf16"), "tweetsent_int8": ("on", "fp32")}
@@ -117,13 +117,13 @@ def run_contender(name: str, model: str, inputs_path: Path, batch_size: int) -> 
 
 def time_scorer(classifier, records: list[dict], batch_size: int) -> float:
     """Store the tweets in a fresh SQLite database, then time ``score_unscored`` over all of them."""
-    from sentiment import ingest as lib
-    from sentiment import registry
-    from sentiment.db import make_engine, init_db
-    from sentiment.records import SourceBatch
-    from sentiment.scoring import score_unscored
+    from sentiment.data import ingest as lib
+    from sentiment.store import registry
+    from sentiment.store import make_engine, init_db
+    from sentiment.data.records import SourceBatch
+    from sentiment.model.scoring import score_unscored
     from sentiment.settings import Settings
-    from sentiment.validation import validate_records
+    from sentiment.data.validation import validate_records
 
     workdir = Path(tempfile.mkdtemp(prefix="tweetsent-score-bench-"))
     engine = make_engine(f"sqlite:///{workdir / 'bench.db'}")

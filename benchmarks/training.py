@@ -12,7 +12,7 @@ decay, weight decay 0.01, gradient clipping at 1.0, plain cross-entropy, on the 
   each batch padded to its longest tweet, random order; no evaluation during training);
 - ``hf_trainer_bf16``: the same with ``bf16=True`` (bf16 autocast, also on the CPU), so the
   comparison shows what is tweetsent's own and what any bf16 user gets;
-- ``tweetsent``: ``sentiment.training.fine_tune`` (length-grouped batches, fused AdamW, no per-step
+- ``tweetsent``: ``sentiment.model.training.fine_tune`` (length-grouped batches, fused AdamW, no per-step
   host syncs, bf16 autocast where the device has native bf16: ``TWEETSENT_PRECISION``);
 - ``tweetsent_plain``: the same loop with plain shuffled batches (what grouping buys).
 
@@ -45,7 +45,7 @@ VAL_SIZE = 200
 
 
 def split_data(path: Path, train_size: int) -> dict[str, list[str]]:
-    from sentiment.datasets import stratified_split
+    from sentiment.data.datasets import stratified_split
 
     records = [{**r, "tweet_id": r["id"]} for r in airline_records(path)]
     rest, test = stratified_split(records, 0.15, HYPER["seed"])
@@ -63,7 +63,7 @@ def train_hf(data: dict, epochs: int, workdir: Path, seed: int, bf16: bool = Fal
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer, TrainingArguments, set_seed
 
-    from sentiment.model import resolve_checkpoint
+    from sentiment.model.classifier import resolve_checkpoint
     from sentiment.settings import PACKAGED_MODEL
 
     set_seed(seed)
@@ -106,9 +106,9 @@ def train_hf(data: dict, epochs: int, workdir: Path, seed: int, bf16: bool = Fal
 def train_tweetsent(data: dict, epochs: int, grouped: bool, seed: int):
     import torch
 
-    from sentiment.model import SentimentClassifier
+    from sentiment.model.classifier import SentimentClassifier
     from sentiment.settings import PACKAGED_MODEL, Settings
-    from sentiment.training import TrainConfig, fine_tune, seed_everything
+    from sentiment.model.training import TrainConfig, fine_tune, seed_everything
 
     seed_everything(seed)  # the new head too, as the Trainer's set_seed does
     classifier = SentimentClassifier.from_checkpoint(PACKAGED_MODEL, LABELS, max_length=HYPER["max_length"])
@@ -127,7 +127,7 @@ def run_contender(name: str, data_path: Path, epochs: int, seed: int) -> dict:
     """Runs in a child process: trains one contender, returns its rate and test macro-F1."""
     import tempfile
 
-    from sentiment.model import ModelConfig, SentimentClassifier
+    from sentiment.model.classifier import ModelConfig, SentimentClassifier
     from sentiment.settings import PACKAGED_MODEL
 
     data = json.loads(Path(data_path).read_text())

@@ -47,13 +47,12 @@ def _flow_object(spec: DeploymentSpec):
 
 
 def default_parameters(flow_name: str, settings: Settings) -> dict[str, Any]:
+    """The run form's starting values: the retrain flow's parameters as the settings fill them."""
     if flow_name != "retrain":
         return {}
-    return {
-        "epochs": settings.epochs, "learning_rate": settings.learning_rate, "batch_size": settings.batch_size,
-        "rebalance": settings.rebalance, "checkpoint": settings.model, "labels": settings.label_set,
-        "prior_correction": settings.prior_correction, "resample_each_epoch": settings.resample_each_epoch,
-    }
+    from flows.retrain import parameter_defaults
+
+    return parameter_defaults(settings)
 
 
 def build_deployments(settings: Settings, work_pools: bool = False) -> list[Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect import flow
 from prefect.utilities.annotations import quote
 
-from sentiment.ingest import BatchSummary
+from sentiment.data.ingest import BatchSummary
 from sentiment.settings import Settings
 from tasks import (
     clean_batch,

@@ -7,19 +7,17 @@ from typing import Any
 from prefect import flow
 
 from flows.ingest import ingest
-from sentiment.db import utcnow
+from sentiment.clock import utcnow
 from sentiment.settings import Settings
-from tasks import find_champion, report_daily, score_new_tweets
+from tasks import find_champion, report_daily, require_champion, score_new_tweets
 from tasks.triggers import decide_retrain
 
 
 @flow(name="score", log_prints=True)
 def score() -> dict[str, Any]:
-    """Score new tweets with the champion and write the daily report."""
+    """Score new tweets with the champion and write the daily report (Failed when there is no champion)."""
     settings = Settings()
-    champion = find_champion(settings)
-    if champion is None:
-        return {"scored": 0, "reason": f"no champion model for labels {settings.label_set}"}
+    champion = require_champion(settings)
     if settings.uses_dask:  # TWEETSENT_DASK_ADDRESS or TWEETSENT_DASK_WORKERS: fan the chunks out
         from flows.scale_out import score_on_dask
 
@@ -42,8 +40,13 @@ def nightly(source: str | None = None, paths: list[str] | None = None, check_ret
     """
     summaries = ingest(paths=paths, source=source)
     started = utcnow()
-    result = score()
+    # Before the first model is trained there is nothing to score: the nightly run still ingests
+    # and decides whether to start the first training.
+    settings = Settings()
+    if find_champion(settings) is not None:
+        result = score()
+    else:
+        result = {"scored": 0, "reason": f"no champion model for labels {settings.label_set}"}
     if check_retrain:
-        settings = Settings()
         result["retrain_decision"] = decide_retrain(result.get("model_version_id"), started if result.get("scored") else None, settings)
     return {"ingested": [s.to_dict() for s in summaries], **result}

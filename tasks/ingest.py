@@ -12,22 +12,13 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from sentiment import ingest as lib
-from sentiment.db import open_db
-from sentiment.records import SourceBatch
+from sentiment.data import ingest as lib
+from sentiment.store import open_db
+from sentiment.data.records import SourceBatch
 from sentiment.settings import Settings
-from sentiment.sources import InputError, SourceSpec, plan_sources, read_file, read_synthetic, split_replay_days
-from sentiment.validation import ValidationResult, validate_records
-
-
-def _retry_unless_bad_input(task, task_run, state) -> bool:
-    try:
-        state.result()
-    except InputError:
-        return False
-    except Exception:
-        return True
-    return True
+from sentiment.data.sources import SourceSpec, plan_sources, read_file, read_synthetic, split_replay_days
+from sentiment.data.validation import ValidationResult, validate_records
+from tasks.retry import retry_unless_user_error
 
 
 @task(cache_policy=NO_CACHE)
@@ -38,7 +29,7 @@ def plan_ingest(paths: list[str] | None, source: str | None, settings: Settings)
     return specs
 
 
-@task(retries=2, retry_delay_seconds=3, retry_condition_fn=_retry_unless_bad_input, cache_policy=NO_CACHE)
+@task(retries=2, retry_delay_seconds=3, retry_condition_fn=retry_unless_user_error, cache_policy=NO_CACHE)
 def read_input(spec: SourceSpec, settings: Settings) -> SourceBatch | None:
     """Read one input; for a replay, the earliest day not yet ingested (None when all are done)."""
     logger = get_run_logger()

@@ -8,40 +8,36 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_progress_artifact, update_progress_artifact
 from prefect.cache_policies import NO_CACHE
 
-from sentiment import registry
-from sentiment.db import open_db
-from sentiment.reports import write_daily_report
-from sentiment.scoring import ScoreSummary, cached_classifier, combine_summaries, count_unscored, score_range, score_unscored, scoring_threads, unscored_ranges
+from sentiment import usecases
+from sentiment.model.scoring import ScoreSummary, cached_classifier, combine_summaries, score_range, scoring_threads, unscored_ranges
+from sentiment.store import open_db
 from sentiment.settings import Settings
 
 
 @task(cache_policy=NO_CACHE)
 def find_champion(settings: Settings) -> dict[str, Any] | None:
-    champion = registry.champion(open_db(settings), settings.label_set)
+    champion = usecases.find_champion(settings)
     if champion is None:
         get_run_logger().warning("no champion model for labels %s yet: run `tweetsent train` (the retrain flow) first", settings.label_set)
     return champion
 
 
+@task(cache_policy=NO_CACHE)
+def require_champion(settings: Settings) -> dict[str, Any]:
+    """The champion, or the run fails with a one-line error saying how to get one."""
+    return usecases.require_champion(settings)
+
+
 @task(retries=2, retry_delay_seconds=10, cache_policy=NO_CACHE)
 def score_new_tweets(champion: dict[str, Any], settings: Settings) -> ScoreSummary:
     """Score every tweet the champion has not scored; a retry continues where the last try stopped."""
-    logger = get_run_logger()
-    engine = open_db(settings)
-    todo = count_unscored(engine, champion["id"])
-    logger.info("champion v%d: %d tweets to score", champion["id"], todo)
-    if todo == 0:
-        return ScoreSummary(champion["id"], 0, 0, 0, 0.0, 0.0)
-    classifier = cached_classifier(champion["artifact_path"], settings.device, settings.quantize, scoring_threads(settings.score_threads, 1), settings.precision)
-    logger.info("model v%d loaded (%s)", champion["id"], classifier.precision)
-    artifact_id = create_progress_artifact(progress=0.0, description=f"Scoring {todo:,} tweets with model v{champion['id']}")
+    artifact_id = create_progress_artifact(progress=0.0, description=f"Scoring with model v{champion['id']}")
 
     def progress(done: int, total: int, rate: float) -> None:
         update_progress_artifact(artifact_id, progress=min(100.0, 100.0 * done / max(total, 1)))
 
-    summary = score_unscored(engine, classifier, champion["id"], chunk=settings.score_chunk, batch_size=settings.score_batch_size, progress=progress)
+    summary = usecases.score_new_tweets(settings, champion, progress=progress, logger=get_run_logger())
     update_progress_artifact(artifact_id, progress=100.0)
-    logger.info("scored %d tweets in %.1f s (%.1f tweets/s)", summary.scored, summary.seconds, summary.tweets_per_s)
     return summary
 
 
@@ -71,7 +67,7 @@ def merge_score_summaries(champion: dict[str, Any], parts: list[ScoreSummary], s
 
 @task(cache_policy=NO_CACHE)
 def report_daily(champion: dict[str, Any], summary: ScoreSummary, settings: Settings) -> dict[str, Any]:
-    report = write_daily_report(open_db(settings), model_version_id=champion["id"], labels=settings.labels, tweets_scored=summary.scored, reports_dir=settings.reports_dir)
+    report = usecases.write_daily(settings, champion["id"], summary.scored)
     create_markdown_artifact(key="daily-report", markdown=report["markdown"], description="Tweets scored, predicted label shares per day, mean confidence")
     get_run_logger().info("daily report: %s", report["report_path"])
     return report

@@ -9,8 +9,8 @@ from prefect import get_run_logger, runtime, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from sentiment import triggers
-from sentiment.db import open_db
+from sentiment.reporting import drift as triggers
+from sentiment.store import open_db
 from sentiment.settings import Settings
 
 

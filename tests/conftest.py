@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from sentiment.db import dispose_engines, make_engine, init_db
+from sentiment.store import dispose_engines, make_engine, init_db
 from sentiment.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]

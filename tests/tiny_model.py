@@ -10,7 +10,7 @@ from pathlib import Path
 def make_tiny_checkpoint(folder: Path) -> Path:
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
-    from sentiment.model import resolve_checkpoint
+    from sentiment.model.classifier import resolve_checkpoint
     from sentiment.settings import PACKAGED_MODEL
 
     if (folder / "config.json").is_file():

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from sentiment.db import metadata
+from sentiment.store.schema import metadata
 
 connection = context.config.attributes.get("connection")
 
@@ -19,7 +19,7 @@ if context.is_offline_mode():
     raise SystemExit("tweetsent migrations inspect the database they upgrade; offline (--sql) mode is not supported")
 
 if connection is None:
-    from sentiment.db import make_engine
+    from sentiment.store.engine import make_engine
     from sentiment.settings import Settings
 
     settings = Settings()

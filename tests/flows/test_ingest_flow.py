@@ -9,9 +9,9 @@ from prefect.client.orchestration import get_client
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from flows.cli import app
+from flows.cli.main import app
 from flows.ingest import ingest
-from sentiment.db import ingest_batches, open_db, quarantine, table_counts
+from sentiment.store import ingest_batches, open_db, quarantine, table_counts
 from sentiment.settings import Settings
 from tests.malformed import BAD, GOOD, write_malformed
 
@@ -56,7 +56,7 @@ def test_flow_ingests_a_file_and_the_synthetic_source(db_env, tmp_path):
 
 
 def test_replay_takes_one_day_per_run(db_env, tmp_path):
-    from sentiment.sources.synthetic import SyntheticSpec, write_synthetic_csv
+    from sentiment.data.sources.synthetic import SyntheticSpec, write_synthetic_csv
 
     path = tmp_path / "days.csv"
     write_synthetic_csv(path, SyntheticSpec(count=300, seed=5, days=3))

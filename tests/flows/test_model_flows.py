@@ -11,12 +11,13 @@ from prefect.client.orchestration import get_client
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from flows.cli import app
+from flows.cli.main import app
 from flows.nightly import nightly
 from flows.retrain import retrain
 from flows.run import run_all
-from sentiment.db import daily_reports, evaluation_reports, model_versions, open_db, scores, table_counts, test_tweets, tweets
-from sentiment.model import SentimentClassifier, use_bf16
+from sentiment.store import daily_reports, evaluation_reports, model_versions, open_db, scores, table_counts, test_tweets, tweets
+from sentiment.model.classifier import SentimentClassifier
+from sentiment.model.precision import use_bf16
 from sentiment.settings import Settings
 
 runner = CliRunner()
@@ -104,7 +105,7 @@ def test_retrain_keeps_the_test_set_frozen_and_applies_the_promotion_rule(db_env
 
 def test_nightly_scores_only_new_tweets(db_env, tmp_path):
     from flows.ingest import ingest
-    from sentiment.sources.synthetic import SyntheticSpec, write_synthetic_csv
+    from sentiment.data.sources.synthetic import SyntheticSpec, write_synthetic_csv
 
     ingest(source="synthetic")
     retrain()
@@ -121,7 +122,7 @@ def test_nightly_scores_only_new_tweets(db_env, tmp_path):
 
 
 def test_commands_train_models_promote_score_evaluate(db_env, tmp_path):
-    from sentiment.sources.synthetic import SyntheticSpec, write_synthetic_csv
+    from sentiment.data.sources.synthetic import SyntheticSpec, write_synthetic_csv
 
     assert runner.invoke(app, ["ingest", "--source", "synthetic"]).exit_code == 0
     no_model = runner.invoke(app, ["score"])

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from flows.ingest import ingest
 from flows.nightly import nightly, score
 from flows.retrain import retrain
-from sentiment.db import daily_reports, open_db, retrain_decisions, scores, tweets
+from sentiment.store import daily_reports, open_db, retrain_decisions, scores, tweets
 from sentiment.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,7 +33,7 @@ def _count(conn, table, *where) -> int:
 
 
 def test_replayed_nights_score_only_the_new_day_and_trigger_retrain_once(db_env, shared_data, monkeypatch):
-    from sentiment.sources.replay import split_replay_days
+    from sentiment.data.sources.replay import split_replay_days
 
     airline = shared_data / "airline" / "tweets.csv"
     days = split_replay_days(airline)
@@ -136,7 +136,7 @@ def test_served_deployments_run_from_the_api_like_the_run_button(db_env, tmp_pat
         pytest.skip("the server and serve path does not depend on the database; the other tests here cover PostgreSQL")
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from sentiment.sources.synthetic import SyntheticSpec, write_synthetic_csv
+    from sentiment.data.sources.synthetic import SyntheticSpec, write_synthetic_csv
 
     ingest(source="synthetic")
     retrain()

@@ -1,0 +1,226 @@
+"""The tweet database's tables: one schema for SQLite and PostgreSQL (SQLAlchemy 2 Core).
+
+Timestamps are stored as naive UTC everywhere, because SQLite has no time-zone type and the same
+SQL must read the same on both databases. The schema is owned by the Alembic migrations in
+``sql/migrations``; this ``metadata`` is kept in step with them (a test checks).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
+
+metadata = MetaData()
+
+tweets = Table(
+    "tweets",
+    metadata,
+    # "<namespace>:<source id>": "x:<id>" for Twitter/X ids whatever file they came from, so the
+    # same tweet seen in two exports is one row; content-derived for sources without ids.
+    Column("id", String(96), primary_key=True),
+    Column("source", String(32), nullable=False),
+    Column("source_id", String(80), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("clean_text", Text, nullable=False),
+    Column("created_at", DateTime, nullable=True),
+    Column("author", String(128), nullable=True),
+    Column("lang", String(16), nullable=True),
+    Column("topic", Text, nullable=True),
+    Column("batch_id", Integer, ForeignKey("ingest_batches.id"), nullable=False),
+    Column("ingested_at", DateTime, nullable=False),
+    Index("ix_tweets_created_at", "created_at"),
+    Index("ix_tweets_batch_id", "batch_id"),
+)
+
+labels = Table(
+    "labels",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tweet_id", String(96), ForeignKey("tweets.id"), nullable=False),
+    Column("label", String(32), nullable=False),
+    # gold: from a labelled dataset; human: annotation; weak: heuristics.
+    Column("origin", String(16), nullable=False),
+    Column("batch_id", Integer, ForeignKey("ingest_batches.id"), nullable=True),
+    Column("labeled_at", DateTime, nullable=False),
+    UniqueConstraint("tweet_id", "origin", name="uq_labels_tweet_origin"),
+    # "gold labels per class" from the index alone.
+    Index("ix_labels_origin_label", "origin", "label"),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("batch_id", Integer, ForeignKey("ingest_batches.id"), nullable=False),
+    Column("source", String(32), nullable=False),
+    # "path:line" for files, "synthetic#n" for generated rows.
+    Column("location", Text, nullable=False),
+    # invalid: the row was rejected. conflict: the tweet was already stored (the row counts as a
+    # duplicate) but this row disagrees with the stored label; kept here for review.
+    Column("kind", String(16), nullable=False),
+    Column("tweet_id", String(96), nullable=True),
+    Column("raw", Text, nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("quarantined_at", DateTime, nullable=False),
+    Index("ix_quarantine_batch", "batch_id"),
+)
+
+ingest_batches = Table(
+    "ingest_batches",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(32), nullable=False),
+    Column("origin", Text, nullable=False),
+    # sha256 of a file's bytes (plus the day for replay, the spec for synthetic). Unique: the same
+    # input is never stored twice, even by two runs racing each other.
+    Column("fingerprint", String(160), nullable=False, unique=True),
+    Column("format", String(32), nullable=False),
+    Column("rows_read", Integer, nullable=False, default=0),
+    Column("rows_inserted", Integer, nullable=False, default=0),
+    Column("rows_duplicate", Integer, nullable=False, default=0),
+    Column("rows_quarantined", Integer, nullable=False, default=0),
+    Column("label_conflicts", Integer, nullable=False, default=0),
+    Column("labels_inserted", Integer, nullable=False, default=0),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime, nullable=True),
+)
+
+test_tweets = Table(
+    "test_tweets",
+    metadata,
+    # The frozen test set, one per label set ("negative,neutral,positive"): fixed by the first
+    # training run so that every model version is evaluated on the same tweets.
+    Column("label_set", String(256), primary_key=True),
+    Column("tweet_id", String(96), ForeignKey("tweets.id"), primary_key=True),
+    Column("label", String(32), nullable=False),
+    Column("frozen_at", DateTime, nullable=False),
+)
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("base_checkpoint", Text, nullable=False),
+    Column("artifact_path", Text, nullable=False),
+    Column("label_set", String(256), nullable=False),
+    Column("hyperparameters", JSON, nullable=False),
+    Column("data_snapshot", JSON, nullable=False),
+    Column("metrics", JSON, nullable=True),
+    # Frozen-test-set macro-F1 and accuracy as plain columns, so SQL can rank versions.
+    Column("test_macro_f1", Float, nullable=True),
+    Column("test_accuracy", Float, nullable=True),
+    # candidate -> champion (at most one per label set) -> retired
+    Column("status", String(16), nullable=False),
+    Column("promotion", JSON, nullable=True),
+    Column("train_seconds", Float, nullable=True),
+    Index("ix_model_versions_status", "status"),
+)
+
+scores = Table(
+    "scores",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tweet_id", String(96), ForeignKey("tweets.id"), nullable=False),
+    Column("model_version_id", Integer, ForeignKey("model_versions.id"), nullable=False),
+    Column("label", String(32), nullable=False),
+    Column("confidence", Float, nullable=False),
+    # One column per standard class so the same SQL works on SQLite and PostgreSQL; the JSON
+    # column holds every class for any other label set.
+    Column("p_negative", Float, nullable=True),
+    Column("p_neutral", Float, nullable=True),
+    Column("p_positive", Float, nullable=True),
+    Column("probabilities", JSON, nullable=False),
+    Column("scored_at", DateTime, nullable=False),
+    # Scoring is idempotent and overlap-safe because of this constraint, not because of timing.
+    UniqueConstraint("tweet_id", "model_version_id", name="uq_scores_tweet_model"),
+    # Every tweet a version scored, from the index alone (tweets it has not scored yet).
+    Index("ix_scores_model_version_tweet", "model_version_id", "tweet_id"),
+)
+
+evaluation_reports = Table(
+    "evaluation_reports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model_version_id", Integer, ForeignKey("model_versions.id"), nullable=False),
+    Column("dataset", Text, nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("accuracy", Float, nullable=False),
+    Column("macro_f1", Float, nullable=False),
+    Column("weighted_f1", Float, nullable=False),
+    Column("metrics", JSON, nullable=False),
+    Column("report_path", Text, nullable=False),
+    Column("plots", JSON, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_evaluation_reports_model_version", "model_version_id"),
+)
+
+daily_reports = Table(
+    "daily_reports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("model_version_id", Integer, ForeignKey("model_versions.id"), nullable=True),
+    Column("tweets_scored", Integer, nullable=False),
+    Column("mean_confidence", Float, nullable=True),
+    Column("summary", JSON, nullable=False),
+    Column("report_path", Text, nullable=False),
+)
+
+retrain_decisions = Table(
+    "retrain_decisions",
+    metadata,
+    # One row per nightly decision whether to start the retrain deployment, yes or no, with why.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("decided_at", DateTime, nullable=False),
+    Column("label_set", String(256), nullable=False),
+    Column("champion_id", Integer, ForeignKey("model_versions.id"), nullable=True),
+    Column("retrain", Boolean, nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("new_labels", Integer, nullable=False),
+    Column("label_psi", Float, nullable=True),
+    Column("confidence_psi", Float, nullable=True),
+    Column("details", JSON, nullable=False),
+    Column("flow_run_id", String(64), nullable=True),
+    # The retrain flow run it started; NULL when it decided no, or could not start one.
+    Column("triggered_flow_run_id", String(64), nullable=True),
+    Index("ix_retrain_decisions_label_set_decided", "label_set", "decided_at"),
+)
+
+TABLES: tuple[Table, ...] = (
+    tweets, labels, quarantine, ingest_batches, test_tweets, model_versions, scores, evaluation_reports, daily_reports,
+    retrain_decisions,
+)
+
+
+def schema_ddl() -> str:
+    """The schema as PostgreSQL DDL, for people to read (sql/schema.sql)."""
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    dialect = postgresql.dialect()
+    parts = ["-- Generated from sentiment/store/schema.py; regenerate with: python -m sentiment.store.schema > sql/schema.sql\n"]
+    for table in metadata.sorted_tables:
+        parts.append(str(CreateTable(table).compile(dialect=dialect)).strip() + ";\n")
+        for index in sorted(table.indexes, key=lambda i: i.name):
+            parts.append(str(CreateIndex(index).compile(dialect=dialect)).strip() + ";\n")
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(schema_ddl(), end="")
+

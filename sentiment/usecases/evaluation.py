@@ -1,0 +1,111 @@
+"""Evaluate a model version: load it from its folder, predict, compute metrics; after training also
+record them and check what bf16 and int8 scoring would cost.
+
+One path for the retrain flow (the frozen test set) and ``tweetsent evaluate`` (any labelled file).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sentiment.data.datasets import LabelledSplit, texts_for
+from sentiment.errors import UserError
+from sentiment.model.classifier import SentimentClassifier
+from sentiment.model.precision import quantization_check, use_bf16
+from sentiment.reporting.metrics import Metrics, compute_metrics
+from sentiment.settings import Settings
+from sentiment.store import open_db, registry
+from sentiment.usecases.prepare import prepare_labelled_file
+from sentiment.usecases.scoring import require_champion
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Evaluation:
+    version_id: int
+    metrics: Metrics
+    #: prior_correction_check, bf16_check, quantization: what the auto settings read
+    checks: dict[str, Any] = field(default_factory=dict)
+    #: rows read / rejected / duplicate / unlabelled, for a file
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def load_version(settings: Settings, version_id: int | None) -> tuple[dict[str, Any], SentimentClassifier]:
+    """A version's row and its model in fp32 (``None``: the champion of the configured labels)."""
+    row = registry.get_version(open_db(settings), require_champion(settings)["id"] if version_id is None else version_id)
+    folder = Path(row["artifact_path"])
+    if not folder.is_dir():
+        raise UserError(f"model version {row['id']}", f"its folder {folder} is missing")
+    return row, SentimentClassifier.load(folder, device=settings.device)
+
+
+def test_set_of(split: LabelledSplit) -> tuple[list[str], list[str]]:
+    """Texts and labels of the frozen test set."""
+    return texts_for(split.test), [r["label"] for r in split.test]
+
+
+def evaluate_version(
+    settings: Settings, version_id: int, texts: list[str], gold: list[str], *, record: bool = False, logger: logging.Logger | logging.LoggerAdapter = log
+) -> Evaluation:
+    """Metrics of a version on labelled texts. With ``record`` (the frozen test set after training):
+    store them on the version, and check the prior correction, bf16 and int8 on the same tweets."""
+    row, classifier = load_version(settings, version_id)
+    proba = classifier.predict_proba(texts, batch_size=settings.score_batch_size)
+    labels = classifier.labels
+    metrics = compute_metrics(gold, [labels[i] for i in proba.argmax(axis=1)], settings.labels)
+    evaluation = Evaluation(version_id, metrics)
+    if not record:
+        return evaluation
+    meta = SentimentClassifier.read_meta(Path(row["artifact_path"]))
+    training = meta.get("training", {})
+    registry.record_results(open_db(settings), version_id, metrics.to_dict(), training.get("seconds", 0.0))
+    logger.info("model v%d on the frozen test set: accuracy %.4f, macro-F1 %.4f", version_id, metrics.accuracy, metrics.macro_f1)
+    checks = evaluation.checks
+    offsets = training.get("extra", {}).get("logit_offsets")
+    if offsets is not None:
+        # The same model without the prior correction (the balanced decision rule), for comparison.
+        balanced = np.log(np.clip(proba, 1e-12, None)) - np.asarray(offsets)
+        uncorrected = compute_metrics(gold, [labels[i] for i in balanced.argmax(axis=1)], settings.labels)
+        checks["prior_correction_check"] = {
+            "accuracy": metrics.accuracy, "macro_f1": metrics.macro_f1,
+            "uncorrected_accuracy": uncorrected.accuracy, "uncorrected_macro_f1": uncorrected.macro_f1,
+        }
+        logger.info("model v%d without the prior correction: accuracy %.4f, macro-F1 %.4f", version_id, uncorrected.accuracy, uncorrected.macro_f1)
+    # What bf16 and int8 scoring on the CPU cost this model, on the same tweets: the auto settings
+    # (TWEETSENT_PRECISION, TWEETSENT_QUANTIZE) read these checks. A check the settings can never
+    # use is skipped.
+    planned = []
+    if settings.precision == "auto" and use_bf16("auto", "cpu"):
+        planned.append(("bf16_check", "bf16", classifier.bf16_copy))
+    if settings.quantize == "auto":
+        planned.append(("quantization", "int8", classifier.int8_copy))
+    for key, kind, make_copy in planned:
+        other = compute_metrics(gold, make_copy().predict(texts, batch_size=settings.score_batch_size), settings.labels)
+        check = checks[key] = quantization_check(metrics.macro_f1, other.macro_f1, settings.quantize_max_f1_drop, kind=kind)
+        logger.info(
+            "model v%d %s: macro-F1 %.4f (%+.4f vs fp32): %s", version_id, kind, check[f"{kind}_macro_f1"], -check["drop"],
+            f"CPU scoring may use {kind}" if check["ok"] else f"more than {settings.quantize_max_f1_drop} lost, CPU scoring does not use {kind} on auto",
+        )
+    if checks:
+        SentimentClassifier.update_meta(Path(row["artifact_path"]), **checks)
+    return evaluation
+
+
+def evaluate_file(settings: Settings, path: str | Path, version_id: int | None = None) -> Evaluation:
+    """Metrics of a version (default: the champion) on a labelled file, storing nothing."""
+    if version_id is None:
+        version_id = require_champion(settings)["id"]
+    else:
+        registry.get_version(open_db(settings), version_id)  # an unknown version fails before the file is read
+    prepared = prepare_labelled_file(path, settings.labels, settings.max_text_chars)
+    texts, gold = prepared.texts_and_labels()
+    evaluation = evaluate_version(settings, version_id, texts, gold)
+    evaluation.counts = prepared.counts
+    return evaluation
+
