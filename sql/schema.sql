@@ -1,4 +1,4 @@
--- Generated from sentiment/db.py; regenerate with: python -m sentiment.db > sql/schema.sql
+-- Generated from sentiment/store/schema.py; regenerate with: python -m sentiment.store.schema > sql/schema.sql
 
 CREATE TABLE ingest_batches (
 	id SERIAL NOT NULL, 

@@ -3,9 +3,9 @@
 Training and scoring ask this module the same questions: which device (:func:`pick_device`),
 whether to run in bf16 (:func:`use_bf16`), whether to score with dynamically quantized int8
 ``Linear`` layers (:func:`wants_int8`, :func:`quantize_int8`), and, for a loaded model, which of
-the three it scores in (:func:`scoring_precision`). ``auto`` uses bf16 or int8 on the CPU only
-where the model's own check at evaluation (:func:`quantization_check`) found that it costs at
-most the allowed macro-F1.
+the three it scores in (:func:`scoring_precision`). When scoring on the CPU, ``auto`` uses bf16
+weights or int8 only where the model's own check at evaluation (:func:`quantization_check`) found
+that it costs at most the allowed macro-F1.
 """
 
 from __future__ import annotations

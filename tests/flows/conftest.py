@@ -1,6 +1,15 @@
 import pytest
 
 
+def pytest_collection_modifyitems(config, items):
+    """Every flow test runs against a Prefect server (and most train a model): all are slow."""
+    for item in items:
+        if "tests/flows/" in str(item.path).replace("\\", "/"):
+            item.add_marker(pytest.mark.slow)
+
+
+
+
 @pytest.fixture(scope="session", autouse=True)
 def prefect_server():
     """One temporary Prefect API for the whole session (starting one takes ~20 s)."""

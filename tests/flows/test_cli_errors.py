@@ -12,7 +12,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.slow  # each case starts a Python process with Prefect loaded
 
 
 @pytest.fixture

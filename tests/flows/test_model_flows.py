@@ -126,7 +126,7 @@ def test_commands_train_models_promote_score_evaluate(db_env, tmp_path):
 
     assert runner.invoke(app, ["ingest", "--source", "synthetic"]).exit_code == 0
     no_model = runner.invoke(app, ["score"])
-    assert no_model.exit_code == 1 and "no champion" in no_model.stderr
+    assert no_model.exit_code == 2 and "no champion" in no_model.stderr
     trained = runner.invoke(app, ["train", "--json"])
     assert trained.exit_code == 0, trained.output
     result = json.loads(trained.stdout[trained.stdout.index("{") :])
@@ -145,6 +145,6 @@ def test_commands_train_models_promote_score_evaluate(db_env, tmp_path):
     assert runner.invoke(app, ["promote", "999"]).exit_code == 2
     assert runner.invoke(app, ["promote", str(result["version_id"])]).exit_code == 0
     smote = runner.invoke(app, ["train", "--rebalance", "smote"])
-    assert smote.exit_code == 2 and "use one of undersample, oversample, class-weights, sqrt-class-weights" in smote.stderr
+    assert smote.exit_code == 2 and "use one of sqrt-class-weights, class-weights, undersample, oversample" in smote.stderr
     bad = runner.invoke(app, ["evaluate", str(tmp_path / "missing.csv")])
     assert bad.exit_code == 2 and "no such file" in bad.stderr

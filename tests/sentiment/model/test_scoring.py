@@ -13,6 +13,7 @@ from sentiment.store import registry
 from sentiment.store import model_versions, scores, tweets
 from sentiment.model.classifier import SentimentClassifier
 from sentiment.data.records import SourceBatch, make_record
+from sentiment.errors import UserError
 from sentiment.model.scoring import count_unscored, score_unscored
 from sentiment.data.validation import validate_records
 
@@ -111,10 +112,10 @@ def test_promotion_kept_and_refused_and_by_hand(engine, tmp_path):
         stored = conn.execute(select(model_versions.c.promotion).where(model_versions.c.id == worse)).scalar_one()
     assert status == {first: "retired", worse: "candidate", equal: "champion"}
     assert "kept the champion" in stored["reason"] and stored["candidate_macro_f1"] == 0.65
-    with pytest.raises(FileNotFoundError, match="folder"):
+    with pytest.raises(UserError, match="folder .* is missing"):
         registry.promote(engine, worse)
     worse_folder.mkdir(parents=True)
     registry.promote(engine, worse)
     assert registry.champion(engine, label_set)["id"] == worse
-    with pytest.raises(LookupError, match="no model version 999"):
+    with pytest.raises(LookupError, match="model version 999: no such version"):
         registry.promote(engine, 999)

@@ -10,7 +10,7 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def test_schema_sql_is_in_step_with_the_code():
-    assert (REPO / "sql" / "schema.sql").read_text() == schema_ddl(), "regenerate: python -m sentiment.db > sql/schema.sql"
+    assert (REPO / "sql" / "schema.sql").read_text() == schema_ddl(), "regenerate: python -m sentiment.store.schema > sql/schema.sql"
 
 
 def test_sqlite_runs_in_wal_with_a_busy_timeout(tmp_path):

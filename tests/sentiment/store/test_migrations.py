@@ -114,7 +114,7 @@ def test_a_database_made_before_migrations_upgrades_in_place_keeping_every_row(e
     with pytest.raises(SchemaOutOfDate, match=r"made before schema migrations existed.*run `tweetsent db upgrade` \(keeps every row\)"):
         open_db(settings)
     result = runner.invoke(app, ["status"])
-    assert result.exit_code == 1 and "run `tweetsent db upgrade`" in result.stderr and "Traceback" not in result.output
+    assert result.exit_code == 2 and "run `tweetsent db upgrade`" in result.stderr and "Traceback" not in result.output
 
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
@@ -143,7 +143,7 @@ def test_a_database_behind_is_refused_with_the_command_to_run(db_env):
         open_db(settings)
     for command in (["status"], ["models"], ["sql", "model_leaderboard"], ["ingest", "--source", "synthetic"]):
         result = runner.invoke(app, command)
-        assert result.exit_code == 1, (command, result.output)
+        assert result.exit_code == 2, (command, result.output)
         assert f"revision 0001, this tweetsent needs {HEAD}: run `tweetsent db upgrade`" in result.stderr
     result = runner.invoke(app, ["db", "current", "--json"])
     info = json.loads(result.stdout)
