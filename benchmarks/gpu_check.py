@@ -37,11 +37,11 @@ def main() -> None:
 
     from sentiment.model.classifier import SentimentClassifier
     from sentiment.model.precision import use_bf16
-    from sentiment.settings import PACKAGED_MODEL
     from sentiment.model.training import TrainConfig, fine_tune
+    from sentiment.settings import PACKAGED_MODEL
 
     if args.device == "cuda" and not torch.cuda.is_available():
-        sys.exit("no CUDA device visible to PyTorch (torch %s, CUDA build %s)" % (torch.__version__, torch.version.cuda))
+        sys.exit(f"no CUDA device visible to PyTorch (torch {torch.__version__}, CUDA build {torch.version.cuda})")
     name = torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu"
     print(f"device: {name}; torch {torch.__version__} (CUDA {torch.version.cuda}); bf16 {args.device == 'cuda' and torch.cuda.is_bf16_supported()}")
 

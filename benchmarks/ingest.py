@@ -29,10 +29,10 @@ from sqlalchemy import create_engine, text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sentiment.data import ingest as lib  # noqa: E402
-from sentiment.store import dispose_engines, make_engine, init_db  # noqa: E402
 from sentiment.data.sources import plan_inputs, read_file  # noqa: E402
 from sentiment.data.sources.synthetic import SyntheticSpec, write_synthetic_csv  # noqa: E402
 from sentiment.data.validation import validate_records  # noqa: E402
+from sentiment.store import dispose_engines, init_db, make_engine  # noqa: E402
 
 LABELS = ("negative", "neutral", "positive")
 

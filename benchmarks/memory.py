@@ -30,10 +30,10 @@ POOL = 5000  # distinct generated texts
 
 def fill_database(url: str, schema: str | None, count: int) -> None:
     """``count`` tweets in one ingest batch, written in chunks (never all in memory)."""
-    from sentiment.data.cleaning import clean_text
     from sentiment.clock import utcnow
-    from sentiment.store import bulk_insert, ingest_batches, init_db, make_engine, tweets, write_transaction
+    from sentiment.data.cleaning import clean_text
     from sentiment.data.sources.synthetic import SyntheticSpec, generate_synthetic
+    from sentiment.store import bulk_insert, ingest_batches, init_db, make_engine, tweets, write_transaction
 
     engine = make_engine(url, schema)
     init_db(engine)
@@ -77,10 +77,9 @@ def model_folder(choice: str, workdir: Path) -> Path:
 
 def score_all(url: str, schema: str | None, folder: Path, every_s: float) -> dict:
     """Runs in a child process: score every tweet, sampling RSS and rate."""
-    from sentiment.store import registry
-    from sentiment.store import make_engine
     from sentiment.model.scoring import cached_classifier, score_unscored
     from sentiment.settings import Settings
+    from sentiment.store import make_engine, registry
 
     settings = Settings(home=folder.parent)
     engine = make_engine(url, schema)

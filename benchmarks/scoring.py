@@ -118,12 +118,11 @@ def run_contender(name: str, model: str, inputs_path: Path, batch_size: int) -> 
 def time_scorer(classifier, records: list[dict], batch_size: int) -> float:
     """Store the tweets in a fresh SQLite database, then time ``score_unscored`` over all of them."""
     from sentiment.data import ingest as lib
-    from sentiment.store import registry
-    from sentiment.store import make_engine, init_db
     from sentiment.data.records import SourceBatch
+    from sentiment.data.validation import validate_records
     from sentiment.model.scoring import score_unscored
     from sentiment.settings import Settings
-    from sentiment.data.validation import validate_records
+    from sentiment.store import init_db, make_engine, registry
 
     workdir = Path(tempfile.mkdtemp(prefix="tweetsent-score-bench-"))
     engine = make_engine(f"sqlite:///{workdir / 'bench.db'}")

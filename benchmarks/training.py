@@ -107,8 +107,8 @@ def train_tweetsent(data: dict, epochs: int, grouped: bool, seed: int):
     import torch
 
     from sentiment.model.classifier import SentimentClassifier
-    from sentiment.settings import PACKAGED_MODEL, Settings
     from sentiment.model.training import TrainConfig, fine_tune, seed_everything
+    from sentiment.settings import PACKAGED_MODEL, Settings
 
     seed_everything(seed)  # the new head too, as the Trainer's set_seed does
     classifier = SentimentClassifier.from_checkpoint(PACKAGED_MODEL, LABELS, max_length=HYPER["max_length"])

@@ -219,7 +219,7 @@ class Settings(BaseSettings):
         return ",".join(self.labels)
 
     @model_validator(mode="after")
-    def _derive_paths(self) -> "Settings":
+    def _derive_paths(self) -> Settings:
         if self.inbox is None:
             self.inbox = self.home / "inbox"
         if self.db_url is None:

@@ -11,7 +11,7 @@ from tasks.ingest import (
     validate_batch,
 )
 from tasks.model import evaluate_model, promote_model, rebalance_data, report_evaluation, split_data, train_model
-from tasks.score import find_champion, merge_score_summaries, require_champion, plan_score_ranges, report_daily, score_new_tweets, score_tweet_range
+from tasks.score import find_champion, merge_score_summaries, plan_score_ranges, report_daily, require_champion, score_new_tweets, score_tweet_range
 
 __all__ = [
     "clean_batch",

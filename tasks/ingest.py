@@ -13,11 +13,11 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from sentiment.data import ingest as lib
-from sentiment.store import open_db
 from sentiment.data.records import SourceBatch
-from sentiment.settings import Settings
 from sentiment.data.sources import SourceSpec, plan_sources, read_file, read_synthetic, split_replay_days
 from sentiment.data.validation import ValidationResult, validate_records
+from sentiment.settings import Settings
+from sentiment.store import open_db
 from tasks.retry import retry_unless_user_error
 
 

@@ -10,8 +10,8 @@ from prefect.cache_policies import NO_CACHE
 
 from sentiment import usecases
 from sentiment.model.scoring import ScoreSummary, cached_classifier, combine_summaries, score_range, scoring_threads, unscored_ranges
-from sentiment.store import open_db
 from sentiment.settings import Settings
+from sentiment.store import open_db
 
 
 @task(cache_policy=NO_CACHE)

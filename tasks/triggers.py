@@ -10,8 +10,8 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from sentiment.reporting import drift as triggers
-from sentiment.store import open_db
 from sentiment.settings import Settings
+from sentiment.store import open_db
 
 
 def retrain_deployment_name(settings: Settings) -> str:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from sentiment.store import dispose_engines, make_engine, init_db
 from sentiment.settings import Settings
+from sentiment.store import dispose_engines, init_db, make_engine
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("TWEETSENT_SHARED_DATA", REPO.parent / "shared" / "data"))

@@ -135,11 +135,12 @@ def test_retrain_parameters_match_the_settings_they_override():
 
 
 def test_deployment_defaults_and_train_options_come_from_the_settings():
+    import typer.main
+
     from flows.cli.main import app
     from flows.deployments import default_parameters
     from flows.retrain import PARAMETERS
     from sentiment.settings import Settings, setting_help
-    import typer.main
 
     settings = Settings(epochs=7, rebalance="undersample", labels="negative,positive")
     defaults = default_parameters("retrain", settings)

@@ -9,6 +9,7 @@ import typer
 
 from flows.cli.common import JsonOpt, fail, load_settings, print_json, print_summaries, print_table, safe_url, settings_for_flows
 
+
 def ingest(
     paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders to ingest. Default: the inbox folder.")] = None,
     source: Annotated[str | None, typer.Option(help="synthetic, replay:PATH or file:PATH")] = None,

@@ -98,8 +98,8 @@ def sql_command(
     """Run a named analyst query or a view; parameters are always bound, never pasted into the SQL."""
     import csv
 
-    from sentiment.store import queries as sqlqueries
     from sentiment.store import open_db
+    from sentiment.store import queries as sqlqueries
 
     if list_all:
         for query in sqlqueries.catalogue().values():

@@ -112,8 +112,8 @@ def deployments(json_out: JsonOpt = False) -> None:
 def decisions(json_out: JsonOpt = False, last: Annotated[int, typer.Option(help="How many to show.")] = 10) -> None:
     """The nightly runs' retraining decisions: yes or no, and why."""
     settings = load_settings()
-    from sentiment.store import open_db, plain_row
     from sentiment.reporting.drift import history
+    from sentiment.store import open_db, plain_row
 
     rows = [plain_row(r) for r in history(open_db(settings), limit=last)]
     if json_out:

@@ -24,11 +24,11 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
-from sentiment.data.cleaning import clean_texts
 from sentiment.clock import utcnow
-from sentiment.store import IN_CHUNK, bulk_insert, chunked, ingest_batches, labels, quarantine, tweets, write_transaction
+from sentiment.data.cleaning import clean_texts
 from sentiment.data.records import SourceBatch
 from sentiment.data.validation import ValidationResult, validate_records
+from sentiment.store import IN_CHUNK, bulk_insert, chunked, ingest_batches, labels, quarantine, tweets, write_transaction
 
 GOLD = "gold"
 CONFLICTING_LABEL = "conflicting label"

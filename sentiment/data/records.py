@@ -8,13 +8,12 @@ see this shape.
 from __future__ import annotations
 
 import hashlib
-import re
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
-
 
 RECORD_FIELDS = (
     "id",  # tweets.id: "x:<numeric id>", "ext:<other id>" or "h:<hash of the text>"

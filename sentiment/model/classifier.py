@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sentiment.errors import UserError
 from sentiment.model.precision import pick_device, quantize_int8, scoring_precision
 from sentiment.settings import PACKAGED_MODEL
 
@@ -43,7 +44,7 @@ def resolve_checkpoint(checkpoint: str) -> str:
     path = Path(checkpoint).expanduser()
     if path.exists():
         if not (path / "config.json").is_file():
-            raise ValueError(f"TWEETSENT_MODEL={checkpoint}: folder has no config.json (not a Hugging Face model folder)")
+            raise UserError(f"TWEETSENT_MODEL={checkpoint}", "folder has no config.json (not a Hugging Face model folder)")
         return str(path)
     return checkpoint  # a hub name: works when the user has it in the local Hugging Face cache
 
@@ -179,7 +180,7 @@ class SentimentClassifier:
         return self.config.labels
 
     @classmethod
-    def from_checkpoint(cls, checkpoint: str, labels: Sequence[str], max_length: int, dropout: float = 0.1) -> "SentimentClassifier":
+    def from_checkpoint(cls, checkpoint: str, labels: Sequence[str], max_length: int, dropout: float = 0.1) -> SentimentClassifier:
         """A new classifier: pretrained encoder, freshly initialised head for ``labels``."""
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
         from transformers.utils import logging as hf_logging
@@ -192,9 +193,10 @@ class SentimentClassifier:
         try:
             tokenizer = AutoTokenizer.from_pretrained(source, use_fast=True, local_files_only=local_only)
         except OSError as exc:
-            raise ValueError(
-                f"TWEETSENT_MODEL={checkpoint!r}: not a local folder and not in the local Hugging Face cache "
-                "(tweetsent never downloads models at run time; download it beforehand or give a folder)"
+            raise UserError(
+                f"TWEETSENT_MODEL={checkpoint!r}",
+                "not a local folder and not in the local Hugging Face cache",
+                hint="tweetsent never downloads models at run time; download it beforehand or give a folder",
             ) from exc
         previous = hf_logging.get_verbosity()
         # "Some weights were newly initialized" is expected for a new classification head.
@@ -241,7 +243,7 @@ class SentimentClassifier:
         (Path(folder) / META_FILE).write_text(json.dumps(meta, indent=2, default=str))
 
     @classmethod
-    def load(cls, folder: Path, device: str = "cpu", quantize: str = "off", precision: str = "fp32") -> "SentimentClassifier":
+    def load(cls, folder: Path, device: str = "cpu", quantize: str = "off", precision: str = "fp32") -> SentimentClassifier:
         """Load a saved model for prediction; ``quantize`` is auto, on or off, ``precision`` auto,
         bf16 or fp32 (see :func:`sentiment.model.precision.scoring_precision`)."""
         import torch
@@ -264,7 +266,7 @@ class SentimentClassifier:
             model = model.to(torch.bfloat16)
         return cls(model, AutoTokenizer.from_pretrained(folder, use_fast=True), config, precision=mode)
 
-    def int8_copy(self) -> "SentimentClassifier":
+    def int8_copy(self) -> SentimentClassifier:
         """This classifier with int8 Linear layers (for checking what quantization costs)."""
         import copy
 
@@ -272,7 +274,7 @@ class SentimentClassifier:
         source = self.model if self.device.type == "cpu" else copy.deepcopy(self.model).to("cpu")
         return SentimentClassifier(quantize_int8(source.eval()), self.tokenizer, self.config, precision="int8")
 
-    def bf16_copy(self) -> "SentimentClassifier":
+    def bf16_copy(self) -> SentimentClassifier:
         """This classifier with bf16 weights on the CPU (for checking what bf16 scoring costs)."""
         import copy
 

@@ -15,8 +15,8 @@ machines (Dask workers) can score them in parallel and get exactly the single-pr
 from __future__ import annotations
 
 import logging
-import time
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -46,7 +46,7 @@ class ScoreSummary:
     tweets_per_s: float
 
     @classmethod
-    def of(cls, model_version_id: int, to_score: int, scored: int, skipped: int, seconds: float) -> "ScoreSummary":
+    def of(cls, model_version_id: int, to_score: int, scored: int, skipped: int, seconds: float) -> ScoreSummary:
         """A summary whose rate counts every tweet handled (stored here or already by another run)."""
         return cls(model_version_id, to_score, scored, skipped, seconds, (scored + skipped) / seconds if seconds > 0 else 0.0)
 

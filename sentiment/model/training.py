@@ -5,7 +5,7 @@ Batches are *length-grouped*: tweets are shuffled, cut into pools of 50 batches,
 by token length and cut into batches, and the batch order shuffled again. Each batch is padded
 only to its own longest tweet, so little compute goes to padding, while every epoch still sees
 a different order. The forward pass runs under bf16 autocast with SDPA attention on CUDA and on
-CPUs with native bf16 (AMX / AVX512-BF16: ~1.7x the fp32 rate on the development machine), see
+CPUs with native bf16 (AVX512-BF16 or AMX; figures in docs/benchmarks.md), see
 ``TrainConfig.precision``; on the CPU PyTorch gets one thread per usable core and AdamW its fused
 kernel. A step never waits for its own numbers: loss and accuracy stay on the device and are
 read once per progress report.

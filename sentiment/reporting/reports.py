@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from sentiment.clock import utcnow
-from sentiment.store import daily_reports, evaluation_reports, scores, tweets, write_transaction
 from sentiment.reporting.metrics import Metrics, render_report_markdown
 from sentiment.reporting.plots import plot_confusion_matrix, plot_label_shares, plot_training_curves
+from sentiment.store import daily_reports, evaluation_reports, scores, tweets, write_transaction
 
 
 def write_text_atomic(path: Path, text: str) -> None:

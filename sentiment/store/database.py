@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from sentiment.store.engine import make_engine, normalize_url
 from sentiment.store.migrations import prepare_database
 
+
 def init_db(engine: Engine) -> None:
     """Give a new database the schema; check that an existing one is at the newest revision.
 

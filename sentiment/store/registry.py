@@ -16,8 +16,8 @@ from sqlalchemy import Engine, select, update
 
 from sentiment.clock import utcnow
 from sentiment.errors import NotFound, UserError
-from sentiment.store.schema import model_versions
 from sentiment.store.engine import plain_row, write_transaction
+from sentiment.store.schema import model_versions
 
 CANDIDATE, CHAMPION, RETIRED, FAILED = "candidate", "champion", "retired", "failed"
 

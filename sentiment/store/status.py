@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from sentiment.store.schema import ingest_batches, labels, quarantine
 from sentiment.store.engine import plain_row, table_counts
+from sentiment.store.schema import ingest_batches, labels, quarantine
 
 
 def database_status(engine: Engine, last: int = 5) -> dict[str, Any]:

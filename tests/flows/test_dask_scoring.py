@@ -11,10 +11,9 @@ from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterName
 from sqlalchemy import delete, select
 
 from flows.nightly import score
-from sentiment.store import registry
-from sentiment.store import open_db, scores
 from sentiment.model.classifier import SentimentClassifier
 from sentiment.settings import Settings
+from sentiment.store import open_db, registry, scores
 from tests.sentiment.model.test_scoring import LABELS, ingest_texts
 
 pytest.importorskip("prefect_dask")

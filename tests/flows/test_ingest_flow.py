@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from flows.cli.main import app
 from flows.ingest import ingest
-from sentiment.store import ingest_batches, open_db, quarantine, table_counts
 from sentiment.settings import Settings
+from sentiment.store import ingest_batches, open_db, quarantine, table_counts
 from tests.malformed import BAD, GOOD, write_malformed
 
 runner = CliRunner()

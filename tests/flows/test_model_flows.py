@@ -15,10 +15,10 @@ from flows.cli.main import app
 from flows.nightly import nightly
 from flows.retrain import retrain
 from flows.run import run_all
-from sentiment.store import daily_reports, evaluation_reports, model_versions, open_db, scores, table_counts, test_tweets, tweets
 from sentiment.model.classifier import SentimentClassifier
 from sentiment.model.precision import use_bf16
 from sentiment.settings import Settings
+from sentiment.store import daily_reports, evaluation_reports, model_versions, open_db, scores, table_counts, test_tweets, tweets
 
 runner = CliRunner()
 

@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from flows.ingest import ingest
 from flows.nightly import nightly, score
 from flows.retrain import retrain
-from sentiment.store import daily_reports, open_db, retrain_decisions, scores, tweets
 from sentiment.settings import Settings
+from sentiment.store import daily_reports, open_db, retrain_decisions, scores, tweets
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -52,7 +52,7 @@ def test_replayed_nights_score_only_the_new_day_and_trigger_retrain_once(db_env,
     with engine.connect() as conn:
         assert first["scored"] == _count(conn, tweets)
     results = []
-    for night in range(3):
+    for _night in range(3):
         result = nightly(source=f"replay:{airline}")
         results.append(result)
         inserted = result["ingested"][0]["rows_inserted"]

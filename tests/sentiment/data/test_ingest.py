@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from sentiment.data import ingest as lib
-from sentiment.store import ingest_batches, labels, quarantine, table_counts, tweets
 from sentiment.data.records import SourceBatch, make_record
 from sentiment.data.sources import read_file
 from sentiment.data.sources.file_inputs import FileInput
 from sentiment.data.validation import validate_records
+from sentiment.store import ingest_batches, labels, quarantine, table_counts, tweets
 from tests.malformed import BAD, GOOD, write_malformed
 
 LABELS = ("negative", "neutral", "positive")

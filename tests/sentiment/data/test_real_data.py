@@ -7,9 +7,9 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from sentiment.data import ingest as lib
-from sentiment.store import labels, quarantine, table_counts, tweets
 from sentiment.data.sources import plan_inputs, read_file
 from sentiment.data.validation import validate_records
+from sentiment.store import labels, quarantine, table_counts, tweets
 
 LABELS = ("negative", "neutral", "positive")
 

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from pydantic import ValidationError
 import torch
+from pydantic import ValidationError
 from sqlalchemy import select
 
-from sentiment.store import registry
-from sentiment.store import scores
 from sentiment.model import precision as precision_module
 from sentiment.model.classifier import SentimentClassifier, configure_cpu_threads
 from sentiment.model.precision import quantization_check, scoring_precision, use_bf16, wants_int8
 from sentiment.model.scoring import cached_classifier, count_unscored, score_range, score_unscored, scoring_threads, unscored_chunks, unscored_ranges
 from sentiment.settings import Settings, describe_settings_error
+from sentiment.store import registry, scores
 from tests.sentiment.model.test_scoring import LABELS, ingest_texts
 
 TEXTS = [

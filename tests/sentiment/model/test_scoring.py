@@ -9,13 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 from sentiment.data import ingest as lib
-from sentiment.store import registry
-from sentiment.store import model_versions, scores, tweets
-from sentiment.model.classifier import SentimentClassifier
 from sentiment.data.records import SourceBatch, make_record
-from sentiment.errors import UserError
-from sentiment.model.scoring import count_unscored, score_unscored
 from sentiment.data.validation import validate_records
+from sentiment.errors import UserError
+from sentiment.model.classifier import SentimentClassifier
+from sentiment.model.scoring import count_unscored, score_unscored
+from sentiment.store import model_versions, registry, scores
 
 LABELS = ("negative", "neutral", "positive")
 

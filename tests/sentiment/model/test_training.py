@@ -9,11 +9,11 @@ import pytest
 import torch
 
 from sentiment.data.cleaning import clean_text, clean_texts
-from sentiment.model.classifier import SentimentClassifier
-from sentiment.settings import PACKAGED_MODEL
 from sentiment.model import training
+from sentiment.model.classifier import SentimentClassifier
 from sentiment.model.training import TrainConfig, fine_tune, length_grouped_batches, seed_everything
 from sentiment.reporting.metrics import best_history_entry, checked_history, compute_metrics, render_report_markdown
+from sentiment.settings import PACKAGED_MODEL
 
 LABELS = ("negative", "neutral", "positive")
 

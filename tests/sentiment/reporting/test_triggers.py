@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import insert, select
 
-from sentiment.reporting import drift as triggers
 from sentiment.clock import utcnow
+from sentiment.reporting import drift as triggers
 from sentiment.store import ingest_batches, labels, model_versions, retrain_decisions, scores, test_tweets, tweets, write_transaction
 
 LABELS = ("negative", "neutral", "positive")

@@ -18,12 +18,12 @@ from sqlalchemy import JSON, DateTime, Float, Integer, String, Text, inspect, se
 from typer.testing import CliRunner
 
 from flows.cli.main import app
+from sentiment.settings import Settings
 from sentiment.store import migrations
 from sentiment.store.database import dispose_engines, open_db
 from sentiment.store.engine import make_engine
-from sentiment.store.schema import metadata
 from sentiment.store.migrations import SchemaOutOfDate
-from sentiment.settings import Settings
+from sentiment.store.schema import metadata
 from tests.conftest import REPO
 
 runner = CliRunner()

@@ -1,11 +1,8 @@
-"""Views and named queries: the pipeline fills a database, then ``tweetsent sql``, the real ``psql``
-and ``sqlite3`` clients agree on every view and query, SQLite and PostgreSQL agree with each other,
-and hostile parameter values change nothing."""
+"""``tweetsent sql``, ``psql`` and ``sqlite3`` agree on every view and named query, SQLite agrees with PostgreSQL, and the views answer what they promise."""
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import math
@@ -13,35 +10,19 @@ import os
 import re
 import shutil
 import subprocess
-import uuid
 from collections import Counter
 from datetime import datetime
-from pathlib import Path
 
 import pytest
-import torch
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from flows.cli.main import app
-from sentiment.data import ingest as lib
-from sentiment.store import registry
 from sentiment.store import queries as sqlqueries
-from sentiment.data.datasets import split_labelled, texts_for
-from sentiment.store.schema import TABLES, quarantine
-from sentiment.store.database import dispose_engines, init_db
 from sentiment.store.engine import make_engine, normalize_url
-from sentiment.reporting.metrics import compute_metrics
-from sentiment.model.classifier import SentimentClassifier
-from sentiment.model.scoring import score_unscored
-from sentiment.data.sources import plan_inputs, read_file, read_synthetic
-from sentiment.model.training import TrainConfig, fine_tune
-from sentiment.data.validation import validate_records
-from tests.conftest import PG_URL
-from tests.malformed import write_malformed
+from sentiment.store.schema import quarantine
+from tests.conftest import PG_URL, _backends
 
-LABELS = ("negative", "neutral", "positive")
-LABEL_SET = ",".join(LABELS)
 runner = CliRunner()
 
 #: Parameters each named query is run with in the agreement tests (the rest take their defaults).
@@ -75,103 +56,6 @@ def psql_cli() -> str:
     if found is None:
         pytest.skip("the psql command-line client is not installed (apt-get install postgresql-client)")
     return found
-
-
-# --- filling a database with the pipeline ----------------------------------------------------
-
-CONFLICT_AND_MULTI_REASON = (
-    b"id,text,created_at,label\n"
-    b"101,thanks for nothing,2026-01-05T10:00:00Z,negative\n"  # gold label conflict with the malformed file's row 101
-    b"301,,yesterday-ish,angry\n"  # three reasons at once
-)
-
-
-def prepare_inputs(folder: Path) -> list[lib.PreparedBatch]:
-    """Synthetic tweets, the malformed file and a label conflict, validated and cleaned (once: the
-    same batches go into every database)."""
-    write_malformed(folder / "malformed.csv")
-    (folder / "conflict.csv").write_bytes(CONFLICT_AND_MULTI_REASON)
-    batches = [read_synthetic(300, 13)] + [read_file(plan_inputs([folder / name])[0]) for name in ("malformed.csv", "conflict.csv")]
-    return [lib.clean_batch(lib.dedupe_batch(b, validate_records(b.records, LABELS, 1000))) for b in batches]
-
-
-def fill(engine, models_dir: Path, trained: SentimentClassifier, untrained: SentimentClassifier, prepared: list[lib.PreparedBatch]) -> None:
-    """Store the prepared batches, freeze the test set, evaluate and register two model versions
-    (the fine-tuned one becomes champion), score every tweet with both."""
-    for batch in prepared:
-        lib.store_batch(engine, batch)
-    split = split_labelled(engine, LABELS, 0.15, 0.1, 13)
-    for classifier in (trained, untrained):
-        version_id, folder = registry.create_version(
-            engine, base_checkpoint="tiny", label_set=LABEL_SET, hyperparameters={}, data_snapshot=split.snapshot(), models_dir=models_dir
-        )
-        classifier.save(folder)
-        metrics = compute_metrics([r["label"] for r in split.test], classifier.predict(texts_for(split.test), batch_size=32), LABELS)
-        registry.record_results(engine, version_id, metrics.to_dict(), 1.0)
-        registry.promote_if_better(engine, version_id)
-        score_unscored(engine, classifier, version_id, chunk=128, batch_size=32)
-
-
-@pytest.fixture(scope="module")
-def classifiers(tiny_checkpoint, tmp_path_factory):
-    """A tiny model fine-tuned for one epoch on the synthetic tweets, and an untrained one."""
-    torch.manual_seed(5)
-    untrained = SentimentClassifier.from_checkpoint(str(tiny_checkpoint), LABELS, max_length=32)
-    torch.manual_seed(7)
-    trained = SentimentClassifier.from_checkpoint(str(tiny_checkpoint), LABELS, max_length=32)
-    rows = [r for r in read_synthetic(300, 13).records]
-    texts, labels = [r["text"] for r in rows], [r["label"] for r in rows]
-    fine_tune(trained, texts[:160], labels[:160], texts[160:200], labels[160:200], TrainConfig(epochs=1, batch_size=16, learning_rate=1e-3, log_every_s=0))
-    return trained, untrained
-
-
-def _backends():
-    return ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(not PG_URL, reason="TWEETSENT_TEST_PG_URL is not set"))]
-
-
-@pytest.fixture(scope="module")
-def filled(classifiers, tmp_path_factory):
-    """backend -> TWEETSENT_* variables of a database filled by :func:`fill` (the same data in each)."""
-    root = tmp_path_factory.mktemp("filled")
-    (root / "inputs").mkdir()
-    prepared = prepare_inputs(root / "inputs")
-    envs: dict[str, dict[str, str]] = {}
-    schemas = []
-    for backend in ["sqlite"] + (["postgresql"] if PG_URL else []):
-        home = root / backend
-        if backend == "sqlite":
-            env = {"TWEETSENT_HOME": str(home), "TWEETSENT_DB_URL": f"sqlite:///{home / 'tweetsent.db'}"}
-        else:
-            schema = f"t_{uuid.uuid4().hex[:12]}"
-            schemas.append(schema)
-            env = {"TWEETSENT_HOME": str(home), "TWEETSENT_DB_URL": PG_URL, "TWEETSENT_DB_SCHEMA": schema}
-        engine = make_engine(env["TWEETSENT_DB_URL"], env.get("TWEETSENT_DB_SCHEMA"))
-        init_db(engine)
-        fill(engine, home / "models", *classifiers, prepared)
-        engine.dispose()
-        envs[backend] = env
-    yield envs
-    dispose_engines()
-    if schemas:
-        admin = create_engine(normalize_url(PG_URL))
-        with admin.begin() as conn:
-            for schema in schemas:
-                conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
-
-
-@pytest.fixture
-def use_db(monkeypatch):
-    """Point the TWEETSENT_* variables at one filled database."""
-
-    def use(env: dict[str, str]) -> None:
-        for key in ("TWEETSENT_DB_URL", "TWEETSENT_DB_SCHEMA", "TWEETSENT_HOME", "TWEETSENT_LABELS", "TWEETSENT_CONFIG"):
-            monkeypatch.delenv(key, raising=False)
-        for key, value in env.items():
-            monkeypatch.setenv(key, value)
-
-    yield use
-    dispose_engines()
 
 
 # --- running a query three ways ---------------------------------------------------------------
@@ -284,7 +168,7 @@ def test_tweetsent_sql_and_psql_agree_and_postgresql_agrees_with_sqlite(filled, 
         header_sqlite, sqlite_rows = parse_csv(via_tweetsent(name, QUERY_PARAMS.get(name, {})))
         assert header == header_sqlite
         keep = [i for i, c in enumerate(header) if c not in RUN_COLUMNS | RUN_COLUMNS_BY_QUERY.get(name, set())]
-        project = lambda rows: [tuple(r[i] for i in keep) for r in rows]  # noqa: E731
+        project = lambda rows: [tuple(r[i] for i in keep) for r in rows]  # noqa: E731, B023 (used within the iteration)
         assert_same_rows(project(sqlite_rows), project(pg_rows), f"{name}: SQLite vs PostgreSQL", ordered=query.kind == "query")
 
 
@@ -321,95 +205,3 @@ def test_views_answer_what_they_promise(filled, use_db, backend):
     assert len(hits) == sum(1 for r in scored if r["predicted"] == "negative" and "flight" in r["text"].lower())
     first_day = min(r["day"] for r in daily)
     assert all(r["day"] == first_day for r in rows("negative_mentions", keyword="flight", until=first_day, limit="1000"))
-
-
-# --- errors and hostile values ----------------------------------------------------------------
-
-
-def database_fingerprint(env: dict[str, str]) -> dict[str, str]:
-    """sha256 of every row of every table (and the list of tables and views)."""
-    engine = make_engine(env["TWEETSENT_DB_URL"], env.get("TWEETSENT_DB_SCHEMA"))
-    out = {}
-    with engine.connect() as conn:
-        from sqlalchemy import inspect
-
-        inspector = inspect(conn)
-        out["__objects__"] = json.dumps(sorted(inspector.get_table_names()) + sorted(inspector.get_view_names()))
-        for table in TABLES:
-            rows = conn.execute(select(table).order_by(*table.primary_key.columns)).all()
-            out[table.name] = hashlib.sha256(json.dumps([list(r) for r in rows], default=str).encode()).hexdigest()
-    engine.dispose()
-    return out
-
-
-HOSTILE = [
-    "'",
-    "''; DROP TABLE tweets; --",
-    "x'); DELETE FROM scores; --",
-    "' OR '1'='1",
-    '"; DROP TABLE labels; --',
-    "%_!\\",
-    "flight' UNION SELECT id, id, id, id, 1.0, 1.0, id, id FROM ingest_batches --",
-    "déjà vu ✈️ 😡 \u202e اختبار 测试",
-    "x" * 10_000,
-    ":keyword :limit $1 %s %(keyword)s ?",
-]
-
-
-@pytest.mark.parametrize("backend", _backends())
-def test_hostile_parameter_values_change_nothing(filled, use_db, backend):
-    env = filled[backend]
-    use_db(env)
-    before = database_fingerprint(env)
-    for value in HOSTILE:
-        result = runner.invoke(app, ["sql", "negative_mentions", "--param", f"keyword={value}", "--format", "json"])
-        assert result.exit_code == 0, (value[:80], result.output)
-        found = json.loads(result.stdout)
-        assert all(value.lower() in r["text"].lower() for r in found)  # only real matches, no injected rows
-    # Values that are not of the parameter's type, or that no database can hold, are refused cleanly.
-    refused = [
-        ["--param", "keyword=a\x00b"],
-        ["--param", "keyword=x", "--param", "limit=1; DROP TABLE tweets"],
-        ["--param", "keyword=x", "--param", "since=2026-01-01' OR '1'='1"],
-        ["--param", "keyword=x", "--param", "until=9999-99-99"],
-        ["--param", "keyword=" + "y" * 10_001],
-        ["--param", "keyword=x", "--param", "tweets; DROP TABLE tweets=1"],
-    ]
-    for args in refused:
-        result = runner.invoke(app, ["sql", "negative_mentions", *args])
-        assert result.exit_code == 2, (args, result.output)
-        assert "error:" in result.stderr and "Traceback" not in result.output
-    assert database_fingerprint(env) == before
-
-
-def test_unknown_names_and_parameters_are_clear_errors(filled, use_db):
-    use_db(filled["sqlite"])
-    result = runner.invoke(app, ["sql", "no_such_query"])
-    assert result.exit_code == 2
-    assert "unknown query 'no_such_query'" in result.stderr and "negative_mentions" in result.stderr and "scored_tweets" in result.stderr
-    result = runner.invoke(app, ["sql", "../../etc/passwd"])
-    assert result.exit_code == 2 and "unknown query" in result.stderr
-    result = runner.invoke(app, ["sql", "negative_mentions", "--param", "keyword=x", "--param", "keywrd=y"])
-    assert result.exit_code == 2 and "no parameter 'keywrd'" in result.stderr and "keyword, since, until, limit" in result.stderr
-    result = runner.invoke(app, ["sql", "negative_mentions"])
-    assert result.exit_code == 2 and "needs --param keyword=VALUE" in result.stderr
-    result = runner.invoke(app, ["sql", "negative_mentions", "--param", "keyword"])
-    assert result.exit_code == 2 and "key=value" in result.stderr
-    result = runner.invoke(app, ["sql", "scored_tweets", "--format", "xml"])
-    assert result.exit_code == 2 and "table, csv or json" in result.stderr
-    result = runner.invoke(app, ["sql", "--list"])
-    assert result.exit_code == 0
-    for name, query in sqlqueries.catalogue().items():
-        assert f"{name}  [{query.kind}]  {query.description}" in result.stdout
-    assert "--param keyword (text, required)" in result.stdout and "--param limit (integer, default 100)" in result.stdout
-    table = runner.invoke(app, ["sql", "model_leaderboard"])
-    assert table.exit_code == 0 and table.stdout.splitlines()[0].split()[:3] == ["model_version_id", "label_set", "status"]
-
-
-def test_every_query_file_documents_itself():
-    for name, query in sqlqueries.catalogue().items():
-        assert query.description, f"{name} has no description"
-        for param in query.params:
-            assert param.help, f"{name}: parameter {param.name} is not explained"
-    assert {"negative_mentions", "confident_mistakes", "share_change"} <= set(sqlqueries.catalogue())
-    assert {"scored_tweets", "daily_sentiment", "model_leaderboard", "quarantine_summary"} <= set(sqlqueries.catalogue())
