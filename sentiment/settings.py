@@ -98,10 +98,10 @@ class Settings(BaseSettings):
     chunk_rows: int = Field(20_000, ge=100, description="Rows per INSERT batch.")
     # --- model path ---
     epochs: int = Field(3, ge=1, le=100, description="Fine-tuning epochs (the best epoch on validation is kept).")
-    batch_size: int = Field(16, ge=1, le=4096, description="Training batch size (16 measured better than 32 on airline tweets).")
+    batch_size: int = Field(16, ge=1, le=4096, description="Training batch size (docs/experiments/ records how the default was chosen).")
     learning_rate: float = Field(3e-5, gt=0, lt=1, description="Peak AdamW learning rate (linear warm-up, then linear decay).")
     rebalance: Rebalance = Field(
-        "sqrt-class-weights", description="How training balances the classes: by loss weights or by resampling (the default won on airline macro-F1)."
+        "sqrt-class-weights", description="How training balances the classes: by loss weights or by resampling (docs/experiments/ records how the default was chosen)."
     )
     resample_each_epoch: bool = Field(
         True,

@@ -253,9 +253,10 @@ def test_render_report_markdown_minimal(metrics: Metrics) -> None:
 # --- module hygiene --------------------------------------------------------------------------
 
 
-def test_import_has_no_heavy_dependencies_or_side_effects(tmp_path: Path) -> None:
+@pytest.mark.parametrize("module", ["sentiment.reporting.metrics", "sentiment.reporting.plots"])
+def test_import_has_no_heavy_dependencies_or_side_effects(module: str, tmp_path: Path) -> None:
     code = (
-        "import sys, logging, sentiment.reporting.metrics\n"
+        f"import sys, logging, {module}\n"
         "heavy = sorted(m for m in ('torch', 'prefect', 'matplotlib.pyplot') if m in sys.modules)\n"
         "assert not heavy, heavy\n"
         "assert not logging.getLogger().handlers\n"

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import copy
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -126,19 +124,3 @@ def test_plots_from_several_threads(metrics: Metrics, tmp_path: Path) -> None:
     for i in range(4):
         assert_png(tmp_path / f"cm{i}.png")
         assert_png(tmp_path / f"tc{i}.png")
-
-
-
-def test_import_has_no_heavy_dependencies_or_side_effects(tmp_path: Path) -> None:
-    code = (
-        "import sys, logging, sentiment.reporting.plots\n"
-        "heavy = sorted(m for m in ('torch', 'prefect', 'matplotlib.pyplot') if m in sys.modules)\n"
-        "assert not heavy, heavy\n"
-        "assert not logging.getLogger().handlers\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
-        env={"PYTHONPATH": str(PROJECT_ROOT), "PATH": ""},
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    assert list(tmp_path.iterdir()) == []
