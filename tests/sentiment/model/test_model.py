@@ -88,3 +88,19 @@ def test_an_untrained_pooler_starts_as_the_identity_a_trained_one_is_kept():
 def test_the_packaged_checkpoint_gets_the_identity_pooler():
     classifier = SentimentClassifier.from_checkpoint(PACKAGED_MODEL, LABELS, max_length=32)
     assert classifier.pooler_init == "identity"  # sentence-transformers never trained its pooler
+
+
+def test_a_batch_is_right_padded_to_its_own_longest_row_even_for_a_left_padding_tokenizer():
+    from transformers import AutoTokenizer
+
+    from sentiment.model.classifier import padded_batch
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_checkpoint(PACKAGED_MODEL))
+    tokenizer.padding_side = "left"
+    ids = [[101, 7, 8, 9, 102], [101, 7, 102], [101, 102]]
+    input_ids, mask = padded_batch(tokenizer, ids, [1, 2, 0])
+    pad = tokenizer.pad_token_id
+    assert input_ids.tolist() == [[101, 7, 102, pad, pad], [101, 102, pad, pad, pad], [101, 7, 8, 9, 102]]
+    assert mask.tolist() == [[1, 1, 1, 0, 0], [1, 1, 0, 0, 0], [1, 1, 1, 1, 1]]
+    assert str(input_ids.dtype) == "torch.int64" and str(mask.dtype) == "torch.int64"
+    assert padded_batch(tokenizer, ids, [2])[0].tolist() == [[101, 102]]  # no padding beyond the batch
