@@ -67,7 +67,7 @@ def prepare_inputs(args, workdir: Path) -> dict:
         test_texts, test_gold = [], []
         test_from = f"({exc.__class__.__name__})"
     if not test_texts:
-        from sentiment.data.datasets import stratified_split
+        from sentiment.data.sampling import stratified_split
 
         _, held = stratified_split([{**r, "tweet_id": r["id"]} for r in records], 0.15, 13)
         test_texts, test_gold = [r["clean_text"] for r in held], [r["label"] for r in held]

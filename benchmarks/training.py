@@ -45,7 +45,7 @@ VAL_SIZE = 200
 
 
 def split_data(path: Path, train_size: int) -> dict[str, list[str]]:
-    from sentiment.data.datasets import stratified_split
+    from sentiment.data.sampling import stratified_split
 
     records = [{**r, "tweet_id": r["id"]} for r in airline_records(path)]
     rest, test = stratified_split(records, 0.15, HYPER["seed"])

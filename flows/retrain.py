@@ -8,8 +8,9 @@ from prefect import flow
 from prefect.utilities.annotations import quote
 from pydantic import Field
 
+from flows.nightly import score
 from sentiment.settings import Rebalance, Settings, setting_help
-from tasks import evaluate_model, promote_model, rebalance_data, report_evaluation, split_data, train_model
+from tasks import check_quality_gates, evaluate_model, promote_model, rebalance_data, report_evaluation, split_data, train_model
 
 #: The flow's parameters and the setting each one overrides. Their help (the flow's docstring, the
 #: UI form, ``tweetsent train --help``) and the deployments' defaults are derived from the
@@ -58,6 +59,11 @@ def _retrain(
     metrics = evaluate_model(candidate.version_id, quote(split), settings)
     decision = promote_model(candidate.version_id, settings)
     report = report_evaluation(candidate.version_id, metrics, candidate.history, decision, "frozen test set", settings)
+    scored = None
+    if decision["promoted"]:
+        # The views follow the champion: score with it now, not at the next nightly run.
+        scored = score().get("scored")
+    check_quality_gates(candidate.version_id, decision)
     return {
         "version_id": candidate.version_id,
         "folder": candidate.folder,
@@ -66,6 +72,7 @@ def _retrain(
         "decision": decision,
         "report": report["report_path"],
         "train_seconds": candidate.training["seconds"],
+        "rescored": scored,
     }
 
 

@@ -21,6 +21,8 @@ unset TWEETSENT_DB_URL TWEETSENT_DB_SCHEMA TWEETSENT_CONFIG
 bin="$work/venv/bin/tweetsent"
 "$bin" db upgrade
 "$bin" sql --list > sql-list.txt && head -3 sql-list.txt
-TWEETSENT_SYNTHETIC_COUNT=400 TWEETSENT_EPOCHS=1 "$bin" run --source synthetic > run.txt && grep "model v1" run.txt
+# A packaging check, not a model-quality one: 400 tweets and one epoch make a majority-class
+# model, which the quality gates rightly refuse; they are off for this run only.
+TWEETSENT_SYNTHETIC_COUNT=400 TWEETSENT_EPOCHS=1 TWEETSENT_QUALITY_GATES=false "$bin" run --source synthetic > run.txt && grep "model v1" run.txt
 "$bin" models
 echo "check_wheel: ok" >&2

@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     db_schema: str | None = Field(
         None, description="PostgreSQL only: keep tweetsent's tables in this schema (created if missing)."
     )
+    db_connect_timeout: int = Field(
+        10, ge=1, description="Seconds to wait for the database server to answer a new connection before failing with a one-line error."
+    )
     labels: Annotated[tuple[str, ...], NoDecode] = Field(
         DEFAULT_LABELS,
         description="Sentiment classes, comma separated, in order: 'negative,neutral,positive' or "
@@ -116,6 +119,18 @@ class Settings(BaseSettings):
         "the real class mix. off keeps the balanced decision rule (more minority-class recall, lower accuracy).",
     )
     seed: int = Field(13, description="Seed of splits, rebalancing and training.")
+    min_test_per_class: int = Field(
+        10, ge=1, description="A test set is frozen only when every class has at least this many test tweets; fewer is a one-line error that freezes nothing."
+    )
+    # --- quality gates: a candidate is promoted only when it passes all of them ---
+    quality_gates: bool = Field(
+        True, description="Refuse a candidate that does not beat the majority-class and TF-IDF baselines by their margins, never predicts a class or is below min_test_macro_f1 (off: experiments only)."
+    )
+    gate_margin: float = Field(0.05, ge=0, lt=1, description="Test macro-F1 by which a candidate must beat the majority-class baseline.")
+    tfidf_gate_margin: float = Field(
+        0.0, ge=0, lt=1, description="Test macro-F1 by which a candidate must beat the TF-IDF + logistic regression baseline (0: at least match it)."
+    )
+    min_test_macro_f1: float | None = Field(None, ge=0, le=1, description="When set, a candidate below this test macro-F1 is refused.")
     test_fraction: float = Field(0.15, gt=0, lt=0.5, description="Share of labelled tweets frozen as the test set by the first training run.")
     val_fraction: float = Field(0.1, gt=0, lt=0.5, description="Share of the training tweets held out for per-epoch validation.")
     max_length_cap: int = Field(128, ge=8, le=512, description="Upper bound of the token length chosen from the data (99th percentile).")

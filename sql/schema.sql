@@ -32,10 +32,24 @@ CREATE TABLE model_versions (
 	status VARCHAR(16) NOT NULL, 
 	promotion JSON, 
 	train_seconds FLOAT, 
+	test_set_id INTEGER, 
+	owner VARCHAR(160), 
 	PRIMARY KEY (id)
 );
 
 CREATE INDEX ix_model_versions_status ON model_versions (status);
+
+CREATE TABLE test_sets (
+	id SERIAL NOT NULL, 
+	label_set VARCHAR(256) NOT NULL, 
+	size INTEGER NOT NULL, 
+	class_counts JSON NOT NULL, 
+	frozen_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+	note TEXT, 
+	PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_test_sets_label_set ON test_sets (label_set, id);
 
 CREATE TABLE daily_reports (
 	id SERIAL NOT NULL, 
@@ -161,6 +175,7 @@ CREATE TABLE test_tweets (
 	tweet_id VARCHAR(96) NOT NULL, 
 	label VARCHAR(32) NOT NULL, 
 	frozen_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+	test_set_id INTEGER, 
 	PRIMARY KEY (label_set, tweet_id), 
 	FOREIGN KEY(tweet_id) REFERENCES tweets (id)
 );

@@ -10,10 +10,11 @@ from tasks.ingest import (
     store_batch,
     validate_batch,
 )
-from tasks.model import evaluate_model, promote_model, rebalance_data, report_evaluation, split_data, train_model
+from tasks.model import check_quality_gates, evaluate_model, promote_model, rebalance_data, report_evaluation, split_data, train_model
 from tasks.score import find_champion, merge_score_summaries, plan_score_ranges, report_daily, require_champion, score_new_tweets, score_tweet_range
 
 __all__ = [
+    "check_quality_gates",
     "clean_batch",
     "dedupe_batch",
     "evaluate_model",

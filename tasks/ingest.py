@@ -14,7 +14,7 @@ from prefect.cache_policies import NO_CACHE
 
 from sentiment.data import ingest as lib
 from sentiment.data.records import SourceBatch
-from sentiment.data.sources import SourceSpec, plan_sources, read_file, read_synthetic, split_replay_days
+from sentiment.data.sources import SourceSpec, read_file, read_synthetic, scan_sources, split_replay_days
 from sentiment.data.validation import ValidationResult, validate_records
 from sentiment.settings import Settings
 from sentiment.store import open_db
@@ -23,7 +23,10 @@ from tasks.retry import retry_unless_user_error
 
 @task(cache_policy=NO_CACHE)
 def plan_ingest(paths: list[str] | None, source: str | None, settings: Settings) -> list[SourceSpec]:
-    specs = plan_sources(paths, source, settings.inbox)
+    plan = scan_sources(paths, source, settings.inbox)
+    specs = plan.specs
+    for skipped in plan.skipped:  # nothing in a folder is passed over without a word
+        get_run_logger().warning("%s", skipped.line())
     if not specs:
         get_run_logger().warning("nothing to ingest: no paths, no --source, and no files in the inbox %s", settings.inbox)
     return specs

@@ -49,14 +49,20 @@ def train_model(split: LabelledSplit, data: Rebalanced, settings: Settings) -> u
 
 @task(cache_policy=NO_CACHE)
 def evaluate_model(version_id: int, split: LabelledSplit, settings: Settings) -> Metrics:
-    """Macro-F1 and friends on the frozen test set, recorded on the model version."""
-    texts, gold = usecases.test_set_of(split)
-    return usecases.evaluate_version(settings, version_id, texts, gold, record=True, logger=get_run_logger()).metrics
+    """Macro-F1 and friends on the frozen test set (frozen now if this run drew it), the quality
+    gates' baselines, all recorded on the model version."""
+    return usecases.evaluate_candidate(settings, version_id, split, logger=get_run_logger()).metrics
 
 
 @task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
 def promote_model(version_id: int, settings: Settings) -> dict[str, Any]:
     return usecases.decide_promotion(settings, version_id, get_run_logger())
+
+
+@task(cache_policy=NO_CACHE)
+def check_quality_gates(version_id: int, decision: dict[str, Any]) -> None:
+    """Fails the run, in one line naming the gate, when the quality gates refused the candidate."""
+    usecases.enforce_gates(version_id, decision)
 
 
 @task(cache_policy=NO_CACHE)

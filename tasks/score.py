@@ -12,6 +12,7 @@ from sentiment import usecases
 from sentiment.model.scoring import ScoreSummary, cached_classifier, combine_summaries, score_range, scoring_threads, unscored_ranges
 from sentiment.settings import Settings
 from sentiment.store import open_db
+from tasks.retry import retry_unless_user_error
 
 
 @task(cache_policy=NO_CACHE)
@@ -28,7 +29,7 @@ def require_champion(settings: Settings) -> dict[str, Any]:
     return usecases.require_champion(settings)
 
 
-@task(retries=2, retry_delay_seconds=10, cache_policy=NO_CACHE)
+@task(retries=2, retry_delay_seconds=10, retry_condition_fn=retry_unless_user_error, cache_policy=NO_CACHE)
 def score_new_tweets(champion: dict[str, Any], settings: Settings) -> ScoreSummary:
     """Score every tweet the champion has not scored; a retry continues where the last try stopped."""
     artifact_id = create_progress_artifact(progress=0.0, description=f"Scoring with model v{champion['id']}")
@@ -41,7 +42,7 @@ def score_new_tweets(champion: dict[str, Any], settings: Settings) -> ScoreSumma
     return summary
 
 
-@task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(retries=2, retry_delay_seconds=5, retry_condition_fn=retry_unless_user_error, cache_policy=NO_CACHE)
 def plan_score_ranges(champion: dict[str, Any], settings: Settings) -> list[tuple[str, str | None]]:
     """Keyset ranges of ``score_chunk`` unscored tweets each, one task per range on the task runner."""
     ranges = unscored_ranges(open_db(settings), champion["id"], settings.score_chunk)
@@ -49,7 +50,7 @@ def plan_score_ranges(champion: dict[str, Any], settings: Settings) -> list[tupl
     return ranges
 
 
-@task(retries=2, retry_delay_seconds=10, cache_policy=NO_CACHE)
+@task(retries=2, retry_delay_seconds=10, retry_condition_fn=retry_unless_user_error, cache_policy=NO_CACHE)
 def score_tweet_range(champion: dict[str, Any], bounds: tuple[str, str | None], settings: Settings) -> ScoreSummary:
     """Score one range; the model is loaded once per worker process, a retry skips what is stored."""
     threads = scoring_threads(settings.score_threads, 0 if settings.dask_address else settings.dask_workers)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
 
-from flows.cli.common import JsonOpt, fail, load_settings, print_json, print_table, safe_url
+from flows.cli.common import JsonOpt, fail, load_settings, print_json, print_table, safe_url, write_csv
 from sentiment.settings import Settings
 
 db_app = typer.Typer(help="The database schema: migrations (sql/migrations) and views (sql/views).", no_args_is_help=True)
@@ -17,10 +16,21 @@ def _schema_engine(settings: Settings):
     """An engine that does not check the schema (these commands are how it gets fixed)."""
     from sentiment.store import make_engine
 
-    try:
-        return make_engine(settings.db_url, settings.db_schema)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
+    return make_engine(settings.db_url, settings.db_schema, settings.db_connect_timeout)
+
+
+def _change_failed(action: str, settings: Settings, exc: Exception) -> typer.Exit:
+    """A failed upgrade or downgrade in one line: a database that cannot be reached is the
+    user's to fix (exit 2), anything else (an unknown revision, a failed migration) exit 1."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    from sentiment.store.engine import driver_problem
+
+    where = f"database {safe_url(settings.db_url)}"
+    if isinstance(exc, OperationalError):
+        return fail(f"{where}: {action} failed, nothing was changed: {driver_problem(exc)}")
+    problem = driver_problem(exc) if isinstance(exc, DBAPIError) else str(exc)
+    return fail(f"{where}: {action} failed, nothing was changed: {problem}", code=1)
 
 
 @db_app.command("upgrade")
@@ -33,7 +43,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     try:
         before, after = migrations.upgrade(engine, revision)
     except Exception as exc:  # alembic.util.CommandError (unknown revision), database errors
-        raise fail(f"upgrade of {safe_url(settings.db_url)} failed, nothing was changed: {exc}", code=1) from None
+        raise _change_failed("upgrade", settings, exc) from None
     finally:
         engine.dispose()
     where = safe_url(settings.db_url) + (f" (schema {settings.db_schema})" if settings.db_schema else "")
@@ -53,7 +63,7 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="Revision to go ba
     try:
         before, after = migrations.downgrade(engine, revision)
     except Exception as exc:
-        raise fail(f"downgrade of {safe_url(settings.db_url)} failed, nothing was changed: {exc}", code=1) from None
+        raise _change_failed("downgrade", settings, exc) from None
     finally:
         engine.dispose()
     typer.echo(f"{safe_url(settings.db_url)}: downgraded from revision {before or '(none)'} to {after or '(none)'}")
@@ -96,8 +106,6 @@ def sql_command(
     list_all: Annotated[bool, typer.Option("--list", help="List the named queries and views with their parameters.")] = False,
 ) -> None:
     """Run a named analyst query or a view; parameters are always bound, never pasted into the SQL."""
-    import csv
-
     from sentiment.store import open_db
     from sentiment.store import queries as sqlqueries
 
@@ -116,17 +124,16 @@ def sql_command(
     from sqlalchemy.exc import DBAPIError
 
     settings = load_settings()
+    engine = open_db(settings)  # a database that cannot be used: `database <URL>: <problem>`, exit 2
     try:
-        columns, rows = sqlqueries.run_query(open_db(settings), query, values)
-    except ValueError as exc:  # a bad database URL
-        raise fail(str(exc)) from None
+        columns, rows = sqlqueries.run_query(engine, query, values)
     except DBAPIError as exc:
-        raise fail(f"{name} failed on {safe_url(settings.db_url)}: {exc.orig}", code=1) from None
+        from sentiment.store.engine import driver_problem
+
+        raise fail(f"database {safe_url(settings.db_url)}: query {name} failed: {driver_problem(exc)}", code=1) from None
     if output == "json":
         print_json(rows)
     elif output == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([row[c] for c in columns] for row in rows)
+        write_csv(columns, rows)
     else:
         print_table(rows, columns)

@@ -80,12 +80,21 @@ def models(json_out: JsonOpt = False) -> None:
     print_table(rows, ["id", "status", "label_set", "macro_f1", "accuracy", "created_at", "decision"])
 
 
-def promote(version_id: Annotated[int, typer.Argument(help="Model version to make champion.")]) -> None:
-    """Make a model version the champion by hand (overrides the automatic rule)."""
+def promote(
+    version_id: Annotated[int, typer.Argument(help="Model version to make champion.")],
+    score: Annotated[bool, typer.Option("--score/--no-score", help="Score every tweet with the new champion right away (the views follow it).")] = True,
+) -> None:
+    """Make an evaluated model version the champion by hand (overrides the automatic rule), then re-score."""
     from sentiment import usecases
 
     decision = usecases.promote_by_hand(load_settings(), version_id)
     typer.echo(f"model v{version_id} is now the champion ({decision['reason']})")
+    if score:
+        settings_for_flows()
+        from flows.nightly import score as score_flow
+
+        result = score_flow()
+        typer.echo(f"scored {result['scored']:,} tweets with model v{version_id}")
 
 
 def evaluate(
@@ -100,6 +109,8 @@ def evaluate(
     settings = load_settings()
     evaluation = usecases.evaluate_file(settings, path, version)
     metrics, counts = evaluation.metrics, evaluation.counts
+    for line in evaluation.skipped:
+        typer.secho(f"skipped: {line}", err=True, fg=typer.colors.YELLOW)
     if json_out:
         print_json({"model_version_id": evaluation.version_id, "file": str(path), **counts, "metrics": metrics.to_dict()})
         return

@@ -65,7 +65,7 @@ from collections.abc import Iterable
 from sentiment.data.cleaning_contractions import expand_contractions
 from sentiment.data.cleaning_emoji import demojize_runs, emoticons_to_words
 
-__all__ = ["clean_text", "clean_texts"]
+__all__ = ["clean_text", "clean_texts", "is_blank"]
 
 # --------------------------------------------------------------------------------------------
 # 1-2. HTML entities and control characters
@@ -82,6 +82,9 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _INVISIBLE_RE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufe00-\ufe0f\ufeff]")
 
 _WHITESPACE_RE = re.compile(r"\s+")
+
+# One character that survives cleaning: not whitespace, control or invisible.
+_VISIBLE_RE = re.compile("[^\\s" + _CONTROL_RE.pattern[1:-1] + _INVISIBLE_RE.pattern[1:-1] + "]")
 
 # Twitter exports are sometimes escaped twice ("&amp;lt;3"); unescape until stable, bounded.
 _MAX_UNESCAPE_ROUNDS = 3
@@ -207,6 +210,13 @@ def clean_text(text: str) -> str:
     if cleaned:
         return cleaned
     return _normalise_whitespace(_INVISIBLE_RE.sub("", _CONTROL_RE.sub("", original)))
+
+
+def is_blank(text: str) -> bool:
+    """Whether ``clean_text(text)`` is ``""``: the text holds nothing but whitespace, control and
+    invisible (zero-width, bidi, variation selector) characters. Validation refuses such a text,
+    so no stored tweet has an empty ``clean_text``."""
+    return _VISIBLE_RE.search(text) is None
 
 
 def clean_texts(texts: Iterable[str]) -> list[str]:

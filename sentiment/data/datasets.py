@@ -9,9 +9,10 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from sentiment.clock import utcnow
+from sentiment.data import test_sets
+from sentiment.data.sampling import stratified_split
 from sentiment.errors import UserError
-from sentiment.store import bulk_insert, labels, test_tweets, tweets, write_transaction
+from sentiment.store import labels, tweets
 
 #: When a tweet has labels from several origins, the most trusted one is used.
 ORIGIN_PRIORITY = {"human": 0, "gold": 1, "weak": 2}
@@ -22,7 +23,12 @@ class LabelledSplit:
     train: list[dict[str, Any]]
     val: list[dict[str, Any]]
     test: list[dict[str, Any]]
-    test_frozen_now: bool
+    #: the frozen test set, or (id None) the one this run drew and freezes when training succeeds
+    test_set: test_sets.TestSet
+
+    @property
+    def test_frozen_now(self) -> bool:
+        return self.test_set.id is None
 
     def snapshot(self) -> dict[str, Any]:
         """What the model was trained on, for its model_versions row."""
@@ -34,6 +40,7 @@ class LabelledSplit:
             "n_train": len(self.train),
             "n_val": len(self.val),
             "n_test": len(self.test),
+            "test_set_id": self.test_set.id,
             "test_frozen_by_this_run": self.test_frozen_now,
         }
 
@@ -55,32 +62,14 @@ def load_labelled(engine: Engine, label_names: Sequence[str]) -> list[dict[str, 
     return list(best.values())
 
 
-def stratified_split(rows: Sequence[dict[str, Any]], fraction: float, seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(rest, held out): ``fraction`` of every class held out, at least one per class when it has two or more."""
-    import random
-
-    rng = random.Random(seed)
-    by_label: dict[str, list[dict[str, Any]]] = {}
-    for row in sorted(rows, key=lambda r: r["tweet_id"]):  # input order must not matter
-        by_label.setdefault(row["label"], []).append(row)
-    rest, held = [], []
-    for label in sorted(by_label):
-        group = by_label[label][:]
-        rng.shuffle(group)
-        k = round(len(group) * fraction)
-        if len(group) >= 2:
-            k = min(max(k, 1), len(group) - 1)
-        else:
-            k = 0
-        held += group[:k]
-        rest += group[k:]
-    return rest, held
-
-
-def split_labelled(engine: Engine, label_names: Sequence[str], test_fraction: float, val_fraction: float, seed: int) -> LabelledSplit:
-    """Train / validation / frozen test. The first call for a label set freezes its test set in the
-    database; later calls reuse it, so the test tweets are never trained on and every model version
-    is evaluated on the same tweets. The validation split is drawn afresh per run from the rest."""
+def split_labelled(
+    engine: Engine, label_names: Sequence[str], test_fraction: float, val_fraction: float, seed: int, min_test_per_class: int = 1
+) -> LabelledSplit:
+    """Train / validation / test. The test set is the label set's current frozen one; without
+    one, a stratified ``test_fraction`` is drawn (and checked to hold ``min_test_per_class`` tweets
+    of every class) but frozen only when training succeeds (:func:`sentiment.data.test_sets.freeze`).
+    The test tweets keep the label they were frozen with, so scores stay comparable even if a
+    later annotation changes a tweet's label. The validation split is drawn afresh per run."""
     label_set = ",".join(label_names)
     rows = load_labelled(engine, label_names)
     if not rows:
@@ -88,27 +77,17 @@ def split_labelled(engine: Engine, label_names: Sequence[str], test_fraction: fl
     missing = [name for name in label_names if not any(r["label"] == name for r in rows)]
     if missing:
         raise UserError(f"labels {label_set}", f"no labelled tweets of class {', '.join(missing)}: cannot train", hint="ingest tweets labelled with every class")
-    with engine.connect() as conn:
-        frozen = dict(conn.execute(select(test_tweets.c.tweet_id, test_tweets.c.label).where(test_tweets.c.label_set == label_set)).tuples().all())
-    frozen_now = False
-    if not frozen:
+    test_set = test_sets.latest(engine, label_set)
+    if test_set is None:
         _, held = stratified_split(rows, test_fraction, seed)
-        now = utcnow()
-        with write_transaction(engine) as conn:
-            # A racing run may have frozen it first: then use theirs.
-            existing = conn.execute(select(test_tweets.c.tweet_id).where(test_tweets.c.label_set == label_set).limit(1)).first()
-            if existing is None:
-                bulk_insert(conn, test_tweets, [{"label_set": label_set, "tweet_id": r["tweet_id"], "label": r["label"], "frozen_at": now} for r in held])
-                frozen_now = True
-            frozen = dict(conn.execute(select(test_tweets.c.tweet_id, test_tweets.c.label).where(test_tweets.c.label_set == label_set)).tuples().all())
+        test_set = test_sets.TestSet(label_set, [{"tweet_id": r["tweet_id"], "label": r["label"]} for r in held])
+        test_sets.check_class_sizes(label_set, test_set.class_counts, label_names, min_test_per_class, Counter(r["label"] for r in rows))
     by_id = {r["tweet_id"]: r for r in rows}
-    # The test set keeps the label it was frozen with, so scores stay comparable even if a
-    # later annotation changes the tweet's label.
-    test = [{**by_id[tid], "label": label} if tid in by_id else None for tid, label in frozen.items()]
-    test = [t for t in test if t is not None]
-    remaining = [r for r in rows if r["tweet_id"] not in frozen]
+    test = [{**by_id[m["tweet_id"]], "label": m["label"]} for m in test_set.rows if m["tweet_id"] in by_id]
+    in_test = {m["tweet_id"] for m in test_set.rows}
+    remaining = [r for r in rows if r["tweet_id"] not in in_test]
     train, val = stratified_split(remaining, val_fraction, seed)
-    return LabelledSplit(train=train, val=val, test=sorted(test, key=lambda r: r["tweet_id"]), test_frozen_now=frozen_now)
+    return LabelledSplit(train=train, val=val, test=sorted(test, key=lambda r: r["tweet_id"]), test_set=test_set)
 
 
 def texts_for(rows: Sequence[dict[str, Any]]) -> list[str]:

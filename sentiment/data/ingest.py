@@ -7,6 +7,12 @@ Policy (also in the README):
 - The first label of a tweet wins. A duplicate whose label disagrees is a *label conflict*: it still
   counts as a duplicate, and it is also written to ``quarantine`` with kind ``conflict`` and the
   reason ``conflicting label`` (both labels named), so nothing is lost and someone can review it.
+- The first text of a tweet wins too. A duplicate whose text differs (after decoding HTML entities
+  and collapsing whitespace, so two exports of one tweet agree) is a *text conflict*: it counts as
+  a duplicate, is written to ``quarantine`` with kind ``conflict`` and the reason ``same id,
+  different text``, and its label is not taken (it may belong to another tweet).
+- Cleaning never leaves a stored tweet with an empty ``clean_text``: validation refuses texts made
+  only of invisible characters, and a record that still cleans to "" is quarantined here.
 - Every input row ends in exactly one of: inserted, duplicate, quarantined (kind ``invalid``);
   ``ingest_batches`` records the three counts and they add up to the rows read.
 - A batch is written in one transaction together with its ``ingest_batches`` row, whose
@@ -16,6 +22,8 @@ Policy (also in the README):
 
 from __future__ import annotations
 
+import html
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -27,11 +35,12 @@ from sqlalchemy.exc import IntegrityError
 from sentiment.clock import utcnow
 from sentiment.data.cleaning import clean_texts
 from sentiment.data.records import SourceBatch
-from sentiment.data.validation import ValidationResult, validate_records
+from sentiment.data.validation import INVISIBLE_ONLY, ValidationResult, validate_records
 from sentiment.store import IN_CHUNK, bulk_insert, chunked, ingest_batches, labels, quarantine, tweets, write_transaction
 
 GOLD = "gold"
 CONFLICTING_LABEL = "conflicting label"
+DIFFERENT_TEXT = "same id, different text"
 
 
 @dataclass
@@ -59,6 +68,7 @@ class BatchSummary:
     rows_duplicate: int = 0
     rows_quarantined: int = 0
     label_conflicts: int = 0
+    text_conflicts: int = 0  # duplicates whose text differs (also in quarantine, kind "conflict")
     labels_inserted: int = 0
     failures: dict[str, int] = field(default_factory=dict)
     started_at: datetime | None = None
@@ -113,12 +123,28 @@ def dedupe_batch(batch: SourceBatch, validation: ValidationResult) -> PreparedBa
 
 
 def clean_batch(prepared: PreparedBatch) -> PreparedBatch:
-    """Add ``clean_text`` to every record that may be stored (new dicts: the input is not mutated)."""
+    """Add ``clean_text`` to every record that may be stored (new dicts: the input is not mutated).
+
+    A record whose clean text is empty is moved to the rejected ones (validation should have
+    refused it already; this keeps the guarantee whatever validation does).
+    """
     cleaned = clean_texts([r["text"] for r in prepared.unique])
-    unique = [{**r, "clean_text": c} for r, c in zip(prepared.unique, cleaned)]
-    return PreparedBatch(
-        batch=prepared.batch, unique=unique, duplicates=prepared.duplicates, rejected=prepared.rejected, failures=prepared.failures
-    )
+    unique: list[dict[str, Any]] = []
+    rejected = list(prepared.rejected)
+    failures = dict(prepared.failures)
+    dropped: set[str] = set()
+    for record, clean in zip(prepared.unique, cleaned):
+        if clean:
+            unique.append({**record, "clean_text": clean})
+        else:
+            rejected.append((record, [INVISIBLE_ONLY]))
+            failures[INVISIBLE_ONLY] = failures.get(INVISIBLE_ONLY, 0) + 1
+            dropped.add(record["id"])
+    duplicates = prepared.duplicates
+    if dropped:  # a later row with that id has nothing stored to be a duplicate of
+        rejected += [(r, [f"{INVISIBLE_ONLY} (in the first row with this id)"]) for r in duplicates if r["id"] in dropped]
+        duplicates = [r for r in duplicates if r["id"] not in dropped]
+    return PreparedBatch(batch=prepared.batch, unique=unique, duplicates=duplicates, rejected=rejected, failures=failures)
 
 
 def prepare_batch(batch: SourceBatch, label_names: Sequence[str], max_text_chars: int) -> PreparedBatch:
@@ -126,12 +152,18 @@ def prepare_batch(batch: SourceBatch, label_names: Sequence[str], max_text_chars
     return clean_batch(dedupe_batch(batch, validate_records(batch.records, label_names, max_text_chars)))
 
 
-def _existing(conn, ids: Sequence[str]) -> tuple[set[str], dict[str, str]]:
-    """Ids already stored, and their gold labels."""
-    found: set[str] = set()
+def same_text_key(text: str) -> str:
+    """What two rows with one id must share to be the same tweet: the text with HTML entities
+    decoded, NFC-normalised and whitespace collapsed (exports differ in exactly these)."""
+    return " ".join(unicodedata.normalize("NFC", html.unescape(text)).split())
+
+
+def _existing(conn, ids: Sequence[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Ids already stored with their texts, and their gold labels."""
+    found: dict[str, str] = {}
     gold: dict[str, str] = {}
     for part in chunked(list(ids), IN_CHUNK):
-        found.update(conn.execute(select(tweets.c.id).where(tweets.c.id.in_(part))).scalars())
+        found.update(conn.execute(select(tweets.c.id, tweets.c.text).where(tweets.c.id.in_(part))).tuples().all())
         gold.update(
             conn.execute(select(labels.c.tweet_id, labels.c.label).where(labels.c.origin == GOLD, labels.c.tweet_id.in_(part))).tuples().all()
         )
@@ -150,6 +182,10 @@ def _conflict_row(batch_id: int, record: dict[str, Any], kept: str, where: str, 
         "reasons": [reason],
         "quarantined_at": now,
     }
+
+
+def _text_conflict_row(batch_id: int, record: dict[str, Any], where: str, now: datetime) -> dict[str, Any]:
+    return {**_conflict_row(batch_id, record, "", where, now), "reasons": [f"{DIFFERENT_TEXT}: kept the text from {where}"]}
 
 
 def store_batch(engine: Engine, prepared: PreparedBatch, write_rows: int = 20_000) -> BatchSummary:
@@ -179,8 +215,17 @@ def store_batch(engine: Engine, prepared: PreparedBatch, write_rows: int = 20_00
             now = utcnow()
             stored, stored_gold = _existing(conn, [r["id"] for r in prepared.unique])
 
-            new_tweets, new_labels, quarantined = [], [], []
+            new_tweets, new_labels, quarantined, text_conflicts = [], [], [], []
             kept_label: dict[str, tuple[str, str]] = {}  # id -> (label, where it came from)
+            kept_text: dict[str, tuple[str, str]] = {}  # id -> (same_text_key of the kept text, where)
+
+            def same_text(record: dict[str, Any]) -> bool:
+                """Whether the record's text is the kept one; if not, record a text conflict."""
+                key, where = kept_text[record["id"]]
+                if same_text_key(record["text"]) == key:
+                    return True
+                text_conflicts.append(_text_conflict_row(batch_id, record, where, now))
+                return False
 
             def take_label(record: dict[str, Any]) -> None:
                 """First label wins (even from a duplicate whose first occurrence had none); a
@@ -202,7 +247,11 @@ def store_batch(engine: Engine, prepared: PreparedBatch, write_rows: int = 20_00
                     summary.rows_duplicate += 1
                     if tid in stored_gold:
                         kept_label[tid] = (stored_gold[tid], "the database")
+                    kept_text[tid] = (same_text_key(stored[tid]), "the database")
+                    if not same_text(record):
+                        continue
                 else:
+                    kept_text[tid] = (same_text_key(record["text"]), record["location"])
                     new_tweets.append(
                         {
                             "id": tid,
@@ -221,8 +270,11 @@ def store_batch(engine: Engine, prepared: PreparedBatch, write_rows: int = 20_00
                 take_label(record)
             for record in prepared.duplicates:
                 summary.rows_duplicate += 1
-                take_label(record)
+                if same_text(record):
+                    take_label(record)
             summary.label_conflicts = len(quarantined)
+            summary.text_conflicts = len(text_conflicts)
+            quarantined += text_conflicts
             for record, reasons in prepared.rejected:
                 quarantined.append(
                     {
@@ -291,4 +343,7 @@ def summary_markdown(summaries: Sequence[BatchSummary]) -> str:
     conflicts = sum(s.label_conflicts for s in summaries)
     if conflicts:
         lines += ["", f"{conflicts} duplicate rows disagreed with the stored label: kept the first label; see `tweetsent quarantine --kind conflict`."]
+    text_conflicts = sum(s.text_conflicts for s in summaries)
+    if text_conflicts:
+        lines += ["", f"{text_conflicts} rows had the id of another tweet but a different text: kept the first text; see `tweetsent quarantine --kind conflict`."]
     return "\n".join(lines)

@@ -17,12 +17,16 @@ from typing import Any
 import pandas as pd
 
 from sentiment.clock import utcnow
+from sentiment.data.cleaning import is_blank
 
 #: Twitter went live on 2006-03-21; anything earlier is a parsing or data error.
 EARLIEST_TWEET = datetime(2006, 3, 1)
 LANG_CODE = r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?$"
-#: What ``tweet_id_for`` puts before the id; X ids are numbers (an Excel-mangled "5.7E+17" is not).
-X_ID = r"^\d{1,20}$"
+#: What ``tweet_id_for`` puts after "x:"; X ids are ASCII digits (an Excel-mangled "5.7E+17" is not,
+#: and records.py already names that case).
+X_ID = r"^[0-9]{1,20}$"
+#: A text with visible characters that cleaning would still reduce to "" (zero-width only).
+INVISIBLE_ONLY = "text is empty after removing invisible characters"
 
 COLUMNS = ("id", "id_namespace", "source_id", "text", "created_at_raw", "created_at", "lang", "label", "author")
 
@@ -116,6 +120,10 @@ def validate_records(records: Sequence[dict[str, Any]], labels: Sequence[str], m
     if not records:
         return ValidationResult(valid=[], rejected=[])
     row_reasons: list[list[str]] = [list(r["problems"]) for r in records]
+    for record, reasons in zip(records, row_reasons):
+        text = record["text"]
+        if isinstance(text, str) and not text.isspace() and text and is_blank(text):  # blank: "empty text"
+            reasons.append(INVISIBLE_ONLY)
     failures: dict[str, int] = {}
     for problems in row_reasons:
         for problem in problems:

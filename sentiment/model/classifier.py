@@ -51,9 +51,11 @@ def resolve_checkpoint(checkpoint: str) -> str:
 
 def quiet_transformers() -> None:
     """No per-file progress bars from transformers: they flood the flow logs with carriage returns."""
+    from huggingface_hub.utils import disable_progress_bars
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
+    disable_progress_bars()  # "Writing model shards" when saving
 
 
 def usable_cores() -> int:
@@ -240,7 +242,10 @@ class SentimentClassifier:
         """Add or replace top-level entries of the folder's ``tweetsent.json``."""
         meta = SentimentClassifier.read_meta(folder)
         meta.update(entries)
-        (Path(folder) / META_FILE).write_text(json.dumps(meta, indent=2, default=str))
+        # Written beside and renamed over: a reader never sees half a file.
+        partial = Path(folder) / f".{META_FILE}.partial"
+        partial.write_text(json.dumps(meta, indent=2, default=str))
+        partial.replace(Path(folder) / META_FILE)
 
     @classmethod
     def load(cls, folder: Path, device: str = "cpu", quantize: str = "off", precision: str = "fp32") -> SentimentClassifier:

@@ -73,10 +73,17 @@ def quantize_int8(model):
     VNNI / AVX-512 the encoder's matrix multiplies, nearly all of its time, run ~2x faster. The
     embeddings, LayerNorms and softmax stay fp32. CPU only.
     """
+    import warnings
+
     import torch
     from torch.ao.quantization import quantize_dynamic
 
-    return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    # torch.ao warns that its eager-mode quantization API is deprecated on every quantized layer:
+    # noise on a user's terminal, not something they can act on (the API works in this torch pin).
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\.ao\.")
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.ao\.")
+        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
 def wants_int8(setting: str, device_type: str, check: dict[str, Any] | None) -> bool:

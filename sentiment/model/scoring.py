@@ -27,6 +27,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from sentiment.clock import utcnow
+from sentiment.model.folders import first_line, model_folder_problem
 from sentiment.store import scores, tweets, write_transaction
 
 logger = logging.getLogger(__name__)
@@ -177,20 +178,46 @@ _CLASSIFIERS: dict[tuple[str, str, str, int, str], Any] = {}
 _CACHE_SIZE = 2
 
 
+def _model_name(folder: Path) -> str:
+    """``v3`` for the registry's ``.../v0003`` folders, else the folder's name."""
+    name = folder.name
+    return f"v{int(name[1:])}" if name[:1] == "v" and name[1:].isdigit() else name
+
+
+def load_classifier(folder: str | Path, device: str = "cpu", quantize: str = "off", precision: str = "fp32"):
+    """The classifier saved in ``folder``; a missing or damaged file is a one-line
+    :class:`~sentiment.errors.UserError` naming it (``model v3: /…/model.safetensors is damaged
+    (…)``), which retrying cannot fix."""
+    from sentiment.errors import UserError
+    from sentiment.model.classifier import SentimentClassifier
+
+    folder = Path(folder)
+    problem = model_folder_problem(folder)
+    if problem:
+        raise UserError(f"model {_model_name(folder)}", problem, hint="retrain, or promote another version with `tweetsent promote N`")
+    try:
+        return SentimentClassifier.load(folder, device=device, quantize=quantize, precision=precision)
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # a file that reads but does not fit (wrong shapes, a bad config)
+        if isinstance(exc, UserError):
+            raise
+        raise UserError(f"model {_model_name(folder)}", f"{folder} cannot be loaded ({type(exc).__name__}: {first_line(exc)})") from exc
+
+
 def cached_classifier(folder: str | Path, device: str = "cpu", quantize: str = "off", threads: int = 0, precision: str = "fp32"):
     """The classifier saved in ``folder``, loaded once per process and kept (the latest two).
 
     A worker process scores many ranges with the same model version: loading it (and quantizing
-    it, casting it) per range would cost more than scoring the range.
+    it, casting it) per range would cost more than scoring the range. A damaged folder raises
+    a one-line ``UserError`` (see :func:`load_classifier`).
     """
-    from sentiment.model.classifier import SentimentClassifier, configure_cpu_threads
+    from sentiment.model.classifier import configure_cpu_threads
 
     key = (str(folder), device, quantize, threads, precision)
     with _CACHE_LOCK:
         if key not in _CLASSIFIERS:
             if device != "cuda":
                 configure_cpu_threads(threads)
-            _CLASSIFIERS[key] = SentimentClassifier.load(Path(folder), device=device, quantize=quantize, precision=precision)
+            _CLASSIFIERS[key] = load_classifier(folder, device=device, quantize=quantize, precision=precision)
             # A long-lived process (``tweetsent serve``, a Dask worker) outlives champions: keep
             # only the latest few models, not one per version ever scored.
             while len(_CLASSIFIERS) > _CACHE_SIZE:

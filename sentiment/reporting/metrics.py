@@ -264,6 +264,7 @@ def render_report_markdown(
     history: Sequence[dict] | None,
     images: dict[str, str],
     decision: str | None = None,
+    quality: dict[str, Any] | None = None,
 ) -> str:
     """A Markdown evaluation report, readable as a Prefect artifact or a file beside its PNGs."""
     f3 = "{:.3f}".format
@@ -274,6 +275,16 @@ def render_report_markdown(
     ]
     if decision:
         parts += ["## Promotion decision", str(decision)]
+    if quality and quality.get("gates"):
+        baselines = quality.get("baselines", {})
+        base_rows = [[b["kind"], f3(b["macro_f1"]), f3(b["accuracy"])] for b in baselines.values()]
+        gate_rows = [[g["name"], "passed" if g["passed"] else _bold("FAILED"), g["detail"]] for g in quality["gates"]]
+        parts += [
+            "## Quality gates",
+            "Baselines on the same test set, trained on the same split:",
+            _table(["baseline", "macro-F1", "accuracy"], base_rows, ["---", "---:", "---:"]),
+            _table(["gate", "result", "numbers"], gate_rows, ["---", "---", "---"]),
+        ]
     parts += ["## Model", _key_value_table(model), "## Data", _key_value_table(dataset)]
 
     right = ["---", "---:", "---:", "---:", "---:"]

@@ -64,6 +64,7 @@ def write_evaluation_report(
         history=history,
         images=images,
         decision=(decision or {}).get("reason"),
+        quality=version.get("metrics") or {},
     )
     report = folder / "report.md"
     write_text_atomic(report, markdown)

@@ -16,6 +16,7 @@ from sentiment.store.schema import (
     retrain_decisions,
     schema_ddl,
     scores,
+    test_sets,
     test_tweets,
     tweets,
 )
@@ -23,5 +24,5 @@ from sentiment.store.schema import (
 __all__ = [
     "IN_CHUNK", "TABLES", "bulk_insert", "chunked", "daily_reports", "dispose_engines", "evaluation_reports", "get_engine", "ingest_batches",
     "init_db", "labels", "make_engine", "metadata", "model_versions", "normalize_url", "open_db", "plain_row", "quarantine", "retrain_decisions",
-    "schema_ddl", "scores", "table_counts", "test_tweets", "tweets", "write_transaction",
+    "schema_ddl", "scores", "table_counts", "test_sets", "test_tweets", "tweets", "write_transaction",
 ]

@@ -22,20 +22,25 @@ def init_db(engine: Engine) -> None:
 
 def open_db(settings) -> Engine:
     """Engine for the configured database: schema created on first use, its revision checked."""
-    return get_engine(settings.db_url, settings.db_schema)
+    return get_engine(settings.db_url, settings.db_schema, getattr(settings, "db_connect_timeout", 10))
 
 
 _ENGINES: dict[tuple[str, str | None], Engine] = {}
 _ENGINES_LOCK = threading.Lock()
 
 
-def get_engine(url: str, schema: str | None = None) -> Engine:
-    """One engine (and so one connection pool) per database per process, schema checked (init_db)."""
+def get_engine(url: str, schema: str | None = None, connect_timeout: int = 10) -> Engine:
+    """One engine (and so one connection pool) per database per process, schema checked (init_db).
+
+    A server that cannot be reached raises SQLAlchemy's ``OperationalError`` (a flow task retries
+    it; the command line prints it as ``database <URL>: <problem>``); a URL that cannot be used
+    raises :class:`sentiment.store.engine.DatabaseError`.
+    """
     key = (normalize_url(url), schema)
     with _ENGINES_LOCK:
         engine = _ENGINES.get(key)
         if engine is None:
-            engine = make_engine(url, schema)
+            engine = make_engine(url, schema, connect_timeout)
             try:
                 init_db(engine)
             except BaseException:

@@ -7,8 +7,11 @@ numbers are recorded on the candidate's row. There is at most one champion per l
 
 from __future__ import annotations
 
+import os
+import socket
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,7 @@ from sqlalchemy import Engine, select, update
 
 from sentiment.clock import utcnow
 from sentiment.errors import NotFound, UserError
+from sentiment.model.folders import model_folder_problem
 from sentiment.store.engine import plain_row, write_transaction
 from sentiment.store.schema import model_versions
 
@@ -29,6 +33,8 @@ class Decision:
     candidate_macro_f1: float
     champion_id: int | None
     champion_macro_f1: float | None
+    #: the quality gates that refused the candidate ("<gate> (<numbers>)"), empty when none did
+    failed_gates: tuple[str, ...] = ()
     #: when the rule was applied (naive UTC), fixed at creation: the row and every to_dict() agree
     decided_at: datetime = field(default_factory=utcnow)
 
@@ -39,12 +45,49 @@ class Decision:
             "candidate_macro_f1": self.candidate_macro_f1,
             "champion_id": self.champion_id,
             "champion_macro_f1": self.champion_macro_f1,
+            "failed_gates": list(self.failed_gates),
             "decided_at": self.decided_at.isoformat(),
         }
 
 
+def run_owner() -> str:
+    """"host:pid" of this process: who trains a candidate."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _owner_gone(owner: str | None) -> bool:
+    """Whether the process that owns a candidate is known to have died (same host only)."""
+    host, _, pid = (owner or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def fail_stale_candidates(engine: Engine, label_set: str, max_age_hours: float = 48.0) -> list[int]:
+    """Mark failed the candidates whose training run died without saying so (killed, machine
+    lost): the owning process is gone, or the row is older than ``max_age_hours`` without test
+    metrics. Returns their ids."""
+    cutoff = utcnow() - timedelta(hours=max_age_hours)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(model_versions.c.id, model_versions.c.owner, model_versions.c.created_at).where(
+                model_versions.c.label_set == label_set, model_versions.c.status == CANDIDATE, model_versions.c.test_macro_f1.is_(None)
+            )
+        ).all()
+    stale = [vid for vid, owner, created in rows if _owner_gone(owner) or created < cutoff]
+    for vid in stale:
+        mark_failed(engine, vid, "stale: its training run ended without finishing (killed or lost)")
+    return stale
+
+
 def create_version(engine: Engine, *, base_checkpoint: str, label_set: str, hyperparameters: dict, data_snapshot: dict, models_dir: Path) -> tuple[int, Path]:
-    """A candidate row and the folder its model goes to (``<models>/v<id>``)."""
+    """A candidate row, owned by this process, and the folder its model goes to (``<models>/v<id>``)."""
     with write_transaction(engine) as conn:
         version_id = conn.execute(
             model_versions.insert().values(
@@ -55,6 +98,7 @@ def create_version(engine: Engine, *, base_checkpoint: str, label_set: str, hype
                 hyperparameters=hyperparameters,
                 data_snapshot=data_snapshot,
                 status=CANDIDATE,
+                owner=run_owner(),
             )
         ).inserted_primary_key[0]
         folder = (models_dir / f"v{version_id:04d}").resolve()
@@ -62,17 +106,29 @@ def create_version(engine: Engine, *, base_checkpoint: str, label_set: str, hype
     return version_id, folder
 
 
-def record_results(engine: Engine, version_id: int, metrics: dict, train_seconds: float, hyperparameters: dict | None = None) -> None:
+def record_results(
+    engine: Engine, version_id: int, metrics: dict, train_seconds: float | None, hyperparameters: dict | None = None, test_set_id: int | None = None
+) -> None:
+    """Test metrics of a version (on test set ``test_set_id``); a re-evaluation replaces them."""
     values: dict[str, Any] = {
         "metrics": metrics,
+        "test_set_id": test_set_id,
         "test_macro_f1": metrics["macro_f1"],
         "test_accuracy": metrics["accuracy"],
-        "train_seconds": train_seconds,
     }
+    if train_seconds is not None:
+        values["train_seconds"] = train_seconds
     if hyperparameters is not None:
         values["hyperparameters"] = hyperparameters
     with write_transaction(engine) as conn:
         conn.execute(update(model_versions).where(model_versions.c.id == version_id).values(**values))
+
+
+def record_quality(engine: Engine, version_id: int, quality: dict[str, Any]) -> None:
+    """Add the quality gates' baselines and results to a version's recorded test metrics."""
+    with write_transaction(engine) as conn:
+        metrics = conn.execute(select(model_versions.c.metrics).where(model_versions.c.id == version_id)).scalar_one()
+        conn.execute(update(model_versions).where(model_versions.c.id == version_id).values(metrics={**(metrics or {}), **quality}))
 
 
 def mark_failed(engine: Engine, version_id: int, reason: str) -> None:
@@ -113,22 +169,36 @@ def _crown(conn, version_id: int, label_set: str) -> None:
     conn.execute(update(model_versions).where(model_versions.c.id == version_id).values(status=CHAMPION))
 
 
-def promote_if_better(engine: Engine, version_id: int) -> Decision:
-    """Apply the promotion rule to a candidate with recorded test metrics; record the decision."""
+def promote_if_better(engine: Engine, version_id: int, failed_gates: Sequence[str] = (), gates: str = "passed the quality gates") -> Decision:
+    """Apply the promotion rule to an evaluated candidate and record the decision: refused when a
+    quality gate failed; otherwise promoted when it is the first of its label set or strictly
+    better than the champion on the same test set (a tie keeps the champion)."""
     with write_transaction(engine) as conn:
         row = conn.execute(select(model_versions).where(model_versions.c.id == version_id)).mappings().one()
         if row["test_macro_f1"] is None:
-            raise ValueError(f"model version {version_id} has no test metrics yet: evaluate it before promotion")
+            raise UserError(f"model version {version_id}", "has no test metrics yet", hint="evaluate it before promotion")
         current = conn.execute(
             select(model_versions).where(model_versions.c.label_set == row["label_set"], model_versions.c.status == CHAMPION)
         ).mappings().first()
         f1 = float(row["test_macro_f1"])
-        if current is None:
-            decision = Decision(True, "first model of its label set: promoted", f1, None, None)
-        elif f1 >= float(current["test_macro_f1"]):
-            decision = Decision(True, f"test macro-F1 {f1:.4f} >= champion v{current['id']}'s {current['test_macro_f1']:.4f}: promoted", f1, current["id"], float(current["test_macro_f1"]))
+        champ_id = current["id"] if current else None
+        champ_f1 = float(current["test_macro_f1"]) if current and current["test_macro_f1"] is not None else None
+        if current is not None and current["test_set_id"] != row["test_set_id"]:
+            raise UserError(
+                f"model version {version_id}",
+                f"evaluated on test set {row['test_set_id']}, the champion v{champ_id} on test set {current['test_set_id']}: not comparable",
+                hint="re-evaluate the champion on the candidate's test set first",
+            )
+        if failed_gates:
+            reason = f"refused by the quality gates: {'; '.join(failed_gates)}"
+            decision = Decision(False, reason, f1, champ_id, champ_f1, tuple(failed_gates))
+        elif current is None:
+            decision = Decision(True, f"first model of its label set ({gates}): promoted", f1, None, None)
+        elif f1 > champ_f1:
+            decision = Decision(True, f"test macro-F1 {f1:.4f} > champion v{champ_id}'s {champ_f1:.4f} ({gates}): promoted", f1, champ_id, champ_f1)
         else:
-            decision = Decision(False, f"test macro-F1 {f1:.4f} < champion v{current['id']}'s {current['test_macro_f1']:.4f}: kept the champion", f1, current["id"], float(current["test_macro_f1"]))
+            word = "=" if f1 == champ_f1 else "<"
+            decision = Decision(False, f"test macro-F1 {f1:.4f} {word} champion v{champ_id}'s {champ_f1:.4f}: kept the champion", f1, champ_id, champ_f1)
         if decision.promoted:
             _crown(conn, version_id, row["label_set"])
         conn.execute(update(model_versions).where(model_versions.c.id == version_id).values(promotion=decision.to_dict()))
@@ -141,8 +211,11 @@ def promote(engine: Engine, version_id: int) -> dict[str, Any]:
         row = conn.execute(select(model_versions).where(model_versions.c.id == version_id)).mappings().first()
         if row is None:
             raise NotFound(f"model version {version_id}", "no such version", hint="`tweetsent models` lists them")
-        if not Path(row["artifact_path"]).is_dir():
-            raise UserError(f"model version {version_id}", f"its folder {row['artifact_path']} is missing")
+        if row["test_macro_f1"] is None:
+            raise UserError(f"model version {version_id}", f"has no test metrics (status {row['status']})", hint="only an evaluated version can be champion")
+        problem = model_folder_problem(Path(row["artifact_path"]))
+        if problem:
+            raise UserError(f"model version {version_id}", problem)
         previous = conn.execute(
             select(model_versions.c.id).where(model_versions.c.label_set == row["label_set"], model_versions.c.status == CHAMPION)
         ).scalar()

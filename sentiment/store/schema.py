@@ -107,6 +107,22 @@ test_tweets = Table(
     Column("tweet_id", String(96), ForeignKey("tweets.id"), primary_key=True),
     Column("label", String(32), nullable=False),
     Column("frozen_at", DateTime, nullable=False),
+    # The test set version this tweet joined in; set k is every row with test_set_id <= k.
+    Column("test_set_id", Integer, nullable=True),
+)
+
+test_sets = Table(
+    "test_sets",
+    metadata,
+    # Versions of a label set's frozen test set. A set only grows (a renewal adds tweets no
+    # champion has trained on), and model versions are compared only on the same set.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("label_set", String(256), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("class_counts", JSON, nullable=False),
+    Column("frozen_at", DateTime, nullable=False),
+    Column("note", Text, nullable=True),
+    Index("ix_test_sets_label_set", "label_set", "id"),
 )
 
 model_versions = Table(
@@ -127,6 +143,9 @@ model_versions = Table(
     Column("status", String(16), nullable=False),
     Column("promotion", JSON, nullable=True),
     Column("train_seconds", Float, nullable=True),
+    # The test set its test metrics are on, and "host:pid" of the run that trains it.
+    Column("test_set_id", Integer, nullable=True),
+    Column("owner", String(160), nullable=True),
     Index("ix_model_versions_status", "status"),
 )
 
@@ -201,7 +220,7 @@ retrain_decisions = Table(
 )
 
 TABLES: tuple[Table, ...] = (
-    tweets, labels, quarantine, ingest_batches, test_tweets, model_versions, scores, evaluation_reports, daily_reports,
+    tweets, labels, quarantine, ingest_batches, test_tweets, test_sets, model_versions, scores, evaluation_reports, daily_reports,
     retrain_decisions,
 )
 

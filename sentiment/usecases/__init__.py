@@ -10,18 +10,22 @@ Each function takes the :class:`~sentiment.settings.Settings` and an optional ``
 run logger inside a flow, a plain ``logging.Logger`` elsewhere).
 """
 
-from sentiment.usecases.evaluation import Evaluation, evaluate_file, evaluate_version, test_set_of
+from sentiment.usecases.evaluation import Evaluation, evaluate_candidate, evaluate_file, evaluate_version, test_set_of
 from sentiment.usecases.prepare import LabelledFile, prepare_labelled_file
-from sentiment.usecases.promotion import decide_promotion, promote_by_hand
+from sentiment.usecases.promotion import QualityGateFailed, decide_promotion, enforce_gates, promote_by_hand
 from sentiment.usecases.reporting import write_daily, write_evaluation
 from sentiment.usecases.scoring import find_champion, require_champion, score_new_tweets
+from sentiment.usecases.testsets import renew_test_set, test_set_status
 from sentiment.usecases.training import Candidate, prior_record, rebalance_training_set, split_for_training, train_candidate
 
 __all__ = [
     "Candidate",
     "Evaluation",
     "LabelledFile",
+    "QualityGateFailed",
     "decide_promotion",
+    "enforce_gates",
+    "evaluate_candidate",
     "evaluate_file",
     "evaluate_version",
     "find_champion",
@@ -29,10 +33,12 @@ __all__ = [
     "prior_record",
     "promote_by_hand",
     "rebalance_training_set",
+    "renew_test_set",
     "require_champion",
     "score_new_tweets",
     "split_for_training",
     "test_set_of",
+    "test_set_status",
     "train_candidate",
     "write_daily",
     "write_evaluation",

@@ -14,9 +14,11 @@ from typing import Any
 import numpy as np
 
 from sentiment.data.datasets import LabelledSplit, texts_for
-from sentiment.errors import UserError
+from sentiment.data.test_sets import freeze
 from sentiment.model.classifier import SentimentClassifier
 from sentiment.model.precision import quantization_check, use_bf16
+from sentiment.model.scoring import load_classifier
+from sentiment.reporting.gates import check_gates, majority_baseline, tfidf_baseline
 from sentiment.reporting.metrics import Metrics, compute_metrics
 from sentiment.settings import Settings
 from sentiment.store import open_db, registry
@@ -34,15 +36,14 @@ class Evaluation:
     checks: dict[str, Any] = field(default_factory=dict)
     #: rows read / rejected / duplicate / unlabelled, for a file
     counts: dict[str, int] = field(default_factory=dict)
+    #: files of a folder that were not read, and why
+    skipped: list[str] = field(default_factory=list)
 
 
 def load_version(settings: Settings, version_id: int | None) -> tuple[dict[str, Any], SentimentClassifier]:
     """A version's row and its model in fp32 (``None``: the champion of the configured labels)."""
     row = registry.get_version(open_db(settings), require_champion(settings)["id"] if version_id is None else version_id)
-    folder = Path(row["artifact_path"])
-    if not folder.is_dir():
-        raise UserError(f"model version {row['id']}", f"its folder {folder} is missing")
-    return row, SentimentClassifier.load(folder, device=settings.device)
+    return row, load_classifier(row["artifact_path"], device=settings.device)
 
 
 def test_set_of(split: LabelledSplit) -> tuple[list[str], list[str]]:
@@ -51,7 +52,14 @@ def test_set_of(split: LabelledSplit) -> tuple[list[str], list[str]]:
 
 
 def evaluate_version(
-    settings: Settings, version_id: int, texts: list[str], gold: list[str], *, record: bool = False, logger: logging.Logger | logging.LoggerAdapter = log
+    settings: Settings,
+    version_id: int,
+    texts: list[str],
+    gold: list[str],
+    *,
+    record: bool = False,
+    test_set_id: int | None = None,
+    logger: logging.Logger | logging.LoggerAdapter = log,
 ) -> Evaluation:
     """Metrics of a version on labelled texts. With ``record`` (the frozen test set after training):
     store them on the version, and check the prior correction, bf16 and int8 on the same tweets."""
@@ -64,8 +72,8 @@ def evaluate_version(
         return evaluation
     meta = SentimentClassifier.read_meta(Path(row["artifact_path"]))
     training = meta.get("training", {})
-    registry.record_results(open_db(settings), version_id, metrics.to_dict(), training.get("seconds", 0.0))
-    logger.info("model v%d on the frozen test set: accuracy %.4f, macro-F1 %.4f", version_id, metrics.accuracy, metrics.macro_f1)
+    registry.record_results(open_db(settings), version_id, metrics.to_dict(), training.get("seconds"), test_set_id=test_set_id)
+    logger.info("model v%d on test set %s: accuracy %.4f, macro-F1 %.4f", version_id, test_set_id, metrics.accuracy, metrics.macro_f1)
     checks = evaluation.checks
     offsets = training.get("extra", {}).get("logit_offsets")
     if offsets is not None:
@@ -107,5 +115,40 @@ def evaluate_file(settings: Settings, path: str | Path, version_id: int | None =
     texts, gold = prepared.texts_and_labels()
     evaluation = evaluate_version(settings, version_id, texts, gold)
     evaluation.counts = prepared.counts
+    evaluation.skipped = prepared.skipped
     return evaluation
 
+
+
+def evaluate_candidate(settings: Settings, version_id: int, split: LabelledSplit, logger: logging.Logger | logging.LoggerAdapter = log) -> Evaluation:
+    """Evaluate a freshly trained candidate on the frozen test set, with the quality gates' baselines.
+
+    Training succeeded, so a test set this run drew is frozen now (never by a run that failed).
+    A champion evaluated on an older test set is re-evaluated on this one first, so the two are
+    compared on the same tweets.
+    """
+    engine = open_db(settings)
+    test_set = split.test_set
+    if test_set.id is None:
+        test_set = freeze(engine, test_set, note=f"frozen by the training run of model v{version_id}")
+        logger.info("test set %d frozen: %d tweets %s", test_set.id, test_set.size, test_set.class_counts)
+    texts, gold = test_set_of(split)
+    evaluation = evaluate_version(settings, version_id, texts, gold, record=True, test_set_id=test_set.id, logger=logger)
+    train_texts, train_gold = texts_for(split.train), [r["label"] for r in split.train]
+    baselines = {
+        "majority": majority_baseline(train_gold, gold, settings.labels),
+        "tfidf": tfidf_baseline(train_texts, train_gold, texts, gold, settings.labels),
+    }
+    gates = check_gates(
+        evaluation.metrics.to_dict(), baselines, settings.labels,
+        margin=settings.gate_margin, tfidf_margin=settings.tfidf_gate_margin, min_macro_f1=settings.min_test_macro_f1,
+    )
+    registry.record_quality(engine, version_id, {"baselines": baselines, "gates": [g.to_dict() for g in gates]})
+    evaluation.checks.update(baselines=baselines, gates=[g.to_dict() for g in gates])
+    for gate in gates:
+        logger.info("model v%d gate %s: %s (%s)", version_id, gate.name, "passed" if gate.passed else "FAILED", gate.detail)
+    champion = registry.champion(engine, settings.label_set)
+    if champion is not None and champion["id"] != version_id and champion["test_set_id"] != test_set.id:
+        logger.info("champion v%d was evaluated on test set %s: re-evaluating it on test set %d", champion["id"], champion["test_set_id"], test_set.id)
+        evaluate_version(settings, champion["id"], texts, gold, record=True, test_set_id=test_set.id, logger=logger)
+    return evaluation

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sentiment.data.ingest import prepare_batch
-from sentiment.data.sources import plan_inputs, read_file
+from sentiment.data.sources import read_file, scan_inputs
 from sentiment.errors import UserError
 
 
@@ -18,6 +18,8 @@ class LabelledFile:
 
     records: list[dict[str, Any]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: {"rows_read": 0, "rejected": 0, "duplicate": 0, "unlabelled": 0})
+    #: files of a folder that were not read, with why ("<path> (<reason>)")
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def labelled(self) -> list[dict[str, Any]]:
@@ -34,7 +36,9 @@ def prepare_labelled_file(path: str | Path, label_names: tuple[str, ...], max_te
     understands); ``limit`` keeps only the first rows of each file. Raises a one-line
     :class:`UserError` when nothing labelled is left and ``require_labels`` is set."""
     result = LabelledFile()
-    for spec in plan_inputs([Path(path)]):
+    plan = scan_inputs([Path(path)])
+    result.skipped = [s.line() for s in plan.skipped]
+    for spec in plan.inputs:
         batch = read_file(spec)
         if limit is not None:
             batch = replace(batch, records=batch.records[:limit])

@@ -4,6 +4,7 @@ split, fine-tune, and save a registered model version."""
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -38,7 +39,10 @@ class Candidate:
 
 def split_for_training(settings: Settings, logger: logging.Logger | logging.LoggerAdapter = log) -> LabelledSplit:
     """Train / validation / frozen test split of the labelled tweets (freezes the test set once)."""
-    split = split_labelled(open_db(settings), settings.labels, settings.test_fraction, settings.val_fraction, settings.seed)
+    engine = open_db(settings)
+    for version_id in registry.fail_stale_candidates(engine, settings.label_set):
+        logger.warning("model v%d: marked failed, its training run ended without finishing", version_id)
+    split = split_labelled(engine, settings.labels, settings.test_fraction, settings.val_fraction, settings.seed, settings.min_test_per_class)
     logger.info(
         "labelled tweets: %d train, %d validation, %d frozen test%s",
         len(split.train), len(split.val), len(split.test), " (frozen by this run)" if split.test_frozen_now else "",
@@ -69,6 +73,15 @@ def prior_record(data: Rebalanced, settings: Settings) -> dict[str, Any]:
         "trained_prior": by_label(trained_prior(data, labels)),
         "offsets": by_label(prior_offsets(data, labels)),
     }
+
+
+def save_complete(classifier: SentimentClassifier, folder: Path, meta: dict[str, Any]) -> None:
+    """Write the model under a temporary name and rename it when complete: a run killed while
+    saving leaves no half-written folder behind under the version's name."""
+    partial = folder.with_name(f".{folder.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    classifier.save(partial, extra=meta)
+    partial.rename(folder)
 
 
 def train_candidate(
@@ -119,7 +132,7 @@ def train_candidate(
             logit_offsets=[hyper["prior_correction"]["offsets"][label] for label in settings.labels] if settings.prior_correction else None,
         )
         training = result.to_dict()
-        classifier.save(folder, extra={"model_version_id": version_id, "training": training, "hyperparameters": hyper, "data_snapshot": snapshot})
+        save_complete(classifier, Path(folder), {"model_version_id": version_id, "training": training, "hyperparameters": hyper, "data_snapshot": snapshot})
     except BaseException as exc:  # KeyboardInterrupt too: the row must not stay a silent candidate
         registry.mark_failed(engine, version_id, f"{type(exc).__name__}: {exc}")
         raise

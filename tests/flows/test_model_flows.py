@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from prefect.client.orchestration import get_client
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
 from flows.cli.main import app
@@ -96,7 +96,7 @@ def test_retrain_keeps_the_test_set_frozen_and_applies_the_promotion_rule(db_env
     with engine.connect() as conn:
         assert set(conn.execute(select(test_tweets.c.tweet_id)).scalars()) == frozen
         statuses = dict(conn.execute(select(model_versions.c.id, model_versions.c.status)).tuples().all())
-    if second["macro_f1"] >= first["macro_f1"]:
+    if second["macro_f1"] > first["macro_f1"]:  # a tie keeps the champion
         assert statuses == {first["version_id"]: "retired", second["version_id"]: "champion"}
     else:
         assert statuses == {first["version_id"]: "champion", second["version_id"]: "candidate"}
@@ -108,9 +108,10 @@ def test_nightly_scores_only_new_tweets(db_env, tmp_path):
     from sentiment.data.sources.synthetic import SyntheticSpec, write_synthetic_csv
 
     ingest(source="synthetic")
-    retrain()
+    trained = retrain()
+    assert trained["rescored"] == 300  # a promotion scores every tweet with the new champion
     first = nightly()
-    assert first["scored"] == 300
+    assert first["scored"] == 0
     extra = tmp_path / "more.csv"
     write_synthetic_csv(extra, SyntheticSpec(count=40, seed=99))
     second = nightly(paths=[str(extra)])
@@ -118,7 +119,7 @@ def test_nightly_scores_only_new_tweets(db_env, tmp_path):
     engine = open_db(Settings())
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(scores)).scalar_one() == 340
-        assert conn.execute(select(func.count()).select_from(daily_reports)).scalar_one() == 2
+        assert conn.execute(select(func.count()).select_from(daily_reports)).scalar_one() == 3
 
 
 def test_commands_train_models_promote_score_evaluate(db_env, tmp_path):
@@ -132,18 +133,24 @@ def test_commands_train_models_promote_score_evaluate(db_env, tmp_path):
     result = json.loads(trained.stdout[trained.stdout.index("{") :])
     listed = json.loads(runner.invoke(app, ["models", "--json"]).stdout)
     assert [m["id"] for m in listed] == [result["version_id"]] and listed[0]["status"] == "champion"
+    assert result["rescored"] == 300  # the promotion scored every tweet
+    with open_db(Settings()).connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM scored_tweets")).scalar_one() == 300  # the views show them at once
     scored = runner.invoke(app, ["score"])
-    assert scored.exit_code == 0 and "scored 300 tweets" in scored.stdout
+    assert scored.exit_code == 0 and "scored 0 tweets" in scored.stdout
     labelled = tmp_path / "holdout.csv"
     write_synthetic_csv(labelled, SyntheticSpec(count=60, seed=77))
     evaluated = runner.invoke(app, ["evaluate", str(labelled), "--json"])
     assert evaluated.exit_code == 0, evaluated.output
     metrics = json.loads(evaluated.stdout)["metrics"]
     assert metrics["n"] == 60 and 0.0 <= metrics["macro_f1"] <= 1.0
+    by_version = runner.invoke(app, ["evaluate", str(labelled), "--version", str(result["version_id"]), "--json"])
+    assert json.loads(by_version.stdout)["metrics"] == metrics
     with open_db(Settings()).connect() as conn:
         assert conn.execute(select(func.count()).select_from(tweets)).scalar_one() == 300  # evaluate stores nothing
     assert runner.invoke(app, ["promote", "999"]).exit_code == 2
-    assert runner.invoke(app, ["promote", str(result["version_id"])]).exit_code == 0
+    promoted = runner.invoke(app, ["promote", str(result["version_id"])])
+    assert promoted.exit_code == 0 and "scored 0 tweets" in promoted.stdout, promoted.output
     smote = runner.invoke(app, ["train", "--rebalance", "smote"])
     assert smote.exit_code == 2 and "use one of sqrt-class-weights, class-weights, undersample, oversample" in smote.stderr
     bad = runner.invoke(app, ["evaluate", str(tmp_path / "missing.csv")])

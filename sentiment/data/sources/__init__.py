@@ -1,22 +1,36 @@
 """Sources of tweets: files, the synthetic generator and the day-by-day replay of a file.
 
 Every source turns its input into a :class:`~sentiment.data.records.SourceBatch` of canonical records.
+:func:`scan_sources` also says which files in a folder it skipped, and why, so that the caller can
+report them (``skipped: PATH (reason)``); :func:`plan_sources` is the same without that list.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sentiment.data.records import SourceBatch, make_record
-from sentiment.data.sources.file_inputs import FileInput, InputError, detect_format, fingerprint_of, plan_inputs
+from sentiment.data.sources.file_inputs import (
+    FileInput,
+    InputError,
+    InputPlan,
+    Skipped,
+    detect_format,
+    fingerprint_of,
+    plan_inputs,
+    scan_inputs,
+)
 from sentiment.data.sources.file_readers import read_file
 from sentiment.data.sources.replay import split_replay_days
 
 __all__ = [
     "FileInput",
     "InputError",
+    "InputPlan",
+    "Skipped",
+    "SourcePlan",
     "SourceSpec",
     "detect_format",
     "fingerprint_of",
@@ -25,6 +39,8 @@ __all__ = [
     "plan_sources",
     "read_file",
     "read_synthetic",
+    "scan_inputs",
+    "scan_sources",
     "split_replay_days",
 ]
 
@@ -47,20 +63,39 @@ class SourceSpec:
         return self.kind
 
 
-def parse_source(source: str) -> list[SourceSpec]:
-    """Parse ``--source``: ``synthetic``, ``replay:PATH`` or ``file:PATH``."""
+@dataclass
+class SourcePlan:
+    """What one ingest run reads, and the files it skipped in the folders it was given."""
+
+    specs: list[SourceSpec] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def add_files(self, plan: InputPlan) -> None:
+        self.specs += [SourceSpec("file", file=f) for f in plan.inputs]
+        self.skipped += plan.skipped
+
+
+def _parse_source(source: str) -> SourcePlan:
     kind, _, rest = source.partition(":")
     kind = kind.strip().lower()
+    plan = SourcePlan()
     if kind == "synthetic" and not rest:
-        return [SourceSpec("synthetic")]
-    if kind == "replay" and rest:
+        plan.specs.append(SourceSpec("synthetic"))
+    elif kind == "replay" and rest:
         path = Path(rest)
-        if not path.is_file():
+        if not path.is_file():  # also refuses a FIFO, a device or a folder
             raise InputError(f"--source {source}: {path} is not a file")
-        return [SourceSpec("replay", path=path)]
-    if kind == "file" and rest:
-        return [SourceSpec("file", file=f) for f in plan_inputs([Path(rest)])]
-    raise InputError(f"--source {source!r}: unknown source; use {SOURCE_FORMS}")
+        plan.specs.append(SourceSpec("replay", path=path))
+    elif kind == "file" and rest:
+        plan.add_files(scan_inputs([Path(rest)]))
+    else:
+        raise InputError(f"--source {source!r}: unknown source; use {SOURCE_FORMS}")
+    return plan
+
+
+def parse_source(source: str) -> list[SourceSpec]:
+    """Parse ``--source``: ``synthetic``, ``replay:PATH`` or ``file:PATH``."""
+    return _parse_source(source).specs
 
 
 def read_synthetic(count: int, seed: int) -> SourceBatch:
@@ -95,13 +130,21 @@ def read_synthetic(count: int, seed: int) -> SourceBatch:
     )
 
 
-def plan_sources(paths: list[str] | None, source: str | None, inbox: Path) -> list[SourceSpec]:
-    """What one ingest run reads: the given paths and source, or else every file in the inbox."""
-    specs: list[SourceSpec] = []
+def scan_sources(paths: list[str] | None, source: str | None, inbox: Path) -> SourcePlan:
+    """What one ingest run reads: the given paths and source, or else every file in the inbox;
+    and what it skipped in those folders, with a reason each."""
+    plan = SourcePlan()
     if paths:
-        specs += [SourceSpec("file", file=f) for f in plan_inputs([Path(p) for p in paths])]
+        plan.add_files(scan_inputs([Path(p) for p in paths]))
     if source:
-        specs += parse_source(source)
+        parsed = _parse_source(source)
+        plan.specs += parsed.specs
+        plan.skipped += parsed.skipped
     if not paths and not source and inbox.is_dir():
-        specs += [SourceSpec("file", file=f) for f in plan_inputs([inbox])]
-    return specs
+        plan.add_files(scan_inputs([inbox]))
+    return plan
+
+
+def plan_sources(paths: list[str] | None, source: str | None, inbox: Path) -> list[SourceSpec]:
+    """:func:`scan_sources` without the skipped files."""
+    return scan_sources(paths, source, inbox).specs

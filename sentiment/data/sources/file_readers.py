@@ -7,70 +7,94 @@ the layout's columns onto :func:`~sentiment.data.records.make_record`, keeping a
 location and the raw row.
 
 A row that cannot be used becomes a record with its problems listed, to be quarantined with that
-reason; only a file that cannot be read at all raises :class:`InputError`. Bytes that are not
-UTF-8 are kept (``surrogateescape``) for the same reason.
+reason; only a file that cannot be read at all raises :class:`InputError`, in one line naming the
+file (a compressed file, a FIFO, a CSV syntax error). Bytes that are not UTF-8 are kept
+(``surrogateescape``) for the same reason; a file with a UTF-16 byte order mark (Excel's "Unicode
+Text") is decoded as UTF-16. A JSON line that is broken, nested too deeply to parse,
+or not an object is a row with that problem; a JSON value of the wrong type (a ``text`` that is an
+object or a number, an ``includes`` that is not an object) never reaches the database as its repr.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
-from sentiment.data.records import SourceBatch, make_record
+from sentiment.data.records import SourceBatch, fix_surrogates, make_record
 from sentiment.data.sources.file_inputs import (
     GENERIC_ALIASES,
     SENTIMENT140_LABELS,
     FileInput,
     InputError,
+    compression_of,
+    csv_delimiter,
     detect_format,
-    fingerprint_of,
+    fingerprint_bytes,
+    read_bytes,
 )
 
 TWEETEVAL_LABELS = {"0": "negative", "1": "neutral", "2": "positive"}
 
 
-def _decode(data: bytes) -> str:
-    text = data.decode("utf-8", errors="surrogateescape")
-    return text[1:] if text.startswith("\ufeff") else text
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def _decode(data: bytes, encoding: str = "utf-8") -> str:
+    if data.startswith(_UTF16_BOMS):  # Excel's "Unicode Text" export: UTF-16 with a BOM, tab-separated
+        text = data.decode("utf-16", errors="replace")
+    else:
+        text = data.decode(encoding, errors="surrogateescape")
+    text = text[1:] if text.startswith("\ufeff") else text
+    # Classic Mac line endings (CR only): read as LF, so every layout sees its lines.
+    return text.replace("\r", "\n") if "\r" in text and "\n" not in text else text
 
 
 def read_file(input: FileInput) -> SourceBatch:
     """Read one input into canonical records. Raises InputError when it cannot be read at all."""
-    fingerprint = fingerprint_of(input)
-    try:
-        data = input.path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{input.path}: cannot read: {exc.strerror or exc}") from exc
+    data = read_bytes(input.path)
+    labels_data = read_bytes(input.labels_path) if input.labels_path is not None else None
+    fingerprint = fingerprint_bytes([data] if labels_data is None else [data, labels_data])
+    compression = compression_of(data)
+    if compression is not None:
+        raise InputError(f"{input.path}: {compression}-compressed; decompress it first")
     text = _decode(data)
     fmt = detect_format(input, text)
-    if fmt == "sentiment140":
+    if fmt == "sentiment140" and not data.startswith(_UTF16_BOMS):
         try:
-            text = data.decode("utf-8")
+            data.decode("utf-8")
         except UnicodeDecodeError:
             # The public Sentiment140 file is Latin-1; every byte is valid there.
-            text = data.decode("latin-1")
-    reader = {
-        "airline": _read_airline,
-        "sentiment140": _read_sentiment140,
-        "generic_csv": _read_generic_csv,
-        "generic_jsonl": _read_generic_jsonl,
-        "x_api": _read_x_api,
-        "tweeteval": _read_tweeteval,
-    }[fmt]
-    records = list(reader(input, text))
+            text = _decode(data, "latin-1")
+    if fmt == "tweeteval":
+        records = list(_read_tweeteval(input, text, None if labels_data is None else _decode(labels_data)))
+    else:
+        reader = {
+            "airline": _read_airline,
+            "sentiment140": _read_sentiment140,
+            "generic_csv": _read_generic_csv,
+            "generic_jsonl": _read_generic_jsonl,
+            "x_api": _read_x_api,
+        }[fmt]
+        records = list(reader(input, text))
     source = {"generic_csv": "generic", "generic_jsonl": "generic"}.get(fmt, fmt)
     for record in records:
         record["source"] = source
-    return SourceBatch(source=source, origin=input.origin, fingerprint=fingerprint, format=fmt, records=records)
+    origin, _ = fix_surrogates(input.origin)  # a file name that is not UTF-8 must still be storable
+    return SourceBatch(source=source, origin=origin, fingerprint=fingerprint, format=fmt, records=records)
 
 
-def _csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
+def _csv_rows(text: str, delimiter: str = ",") -> Iterator[tuple[int, list[str]]]:
     """Yield (first line number, fields) per CSV record; quoted newlines are part of a record."""
     # strict: an unclosed quote would otherwise swallow the rest of the file into one field.
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     line = 1
     while True:
         try:
@@ -113,7 +137,7 @@ def _read_airline(input: FileInput, text: str) -> Iterator[dict[str, Any]]:
 def _csv_rows_named(input: FileInput, text: str) -> Iterator[Any]:
     """First the header, then (line, row) pairs; errors name the file."""
     try:
-        rows = _csv_rows(text)
+        rows = _csv_rows(text, csv_delimiter(input, text))
         first = next(rows, None)
         if first is None:
             raise InputError(f"{input.path}: the file is empty")
@@ -141,7 +165,7 @@ def _getter(row: list[str], cols: dict[str, int]):
 
 def _read_sentiment140(input: FileInput, text: str) -> Iterator[dict[str, Any]]:
     names = ("polarity", "id", "date", "query", "user", "text")
-    for line, row in _wrap_errors(input, _csv_rows(text)):
+    for line, row in _wrap_errors(input, _csv_rows(text, csv_delimiter(input, text))):
         get = _getter(row, {n: i for i, n in enumerate(names)})
         polarity = (get("polarity") or "").strip()
         query = get("query")
@@ -202,14 +226,17 @@ def _pick(obj: dict[str, Any], canonical: str) -> Any:
 
 
 def _json_lines(input: FileInput, text: str) -> Iterator[tuple[int, Any, str | None]]:
-    """(line number, parsed object or None, problem) per non-blank line."""
-    for number, line in enumerate(text.split("\n"), start=1):
+    """(line number, parsed object or the line, problem) per non-blank line. JSON strings cannot
+    hold a raw line break, so LF, CRLF and CR all end a line."""
+    for number, line in enumerate(_LINE_BREAK.split(text), start=1):
         if not line.strip():
             continue
         try:
             yield number, json.loads(line), None
         except json.JSONDecodeError as exc:
             yield number, line, f"not valid JSON: {exc.msg} at column {exc.colno}"
+        except RecursionError:
+            yield number, line, "not valid JSON: nested too deeply to read"
 
 
 def _read_generic_jsonl(input: FileInput, text: str) -> Iterator[dict[str, Any]]:
@@ -238,19 +265,21 @@ def _read_x_api(input: FileInput, text: str) -> Iterator[dict[str, Any]]:
     stripped = text.strip()
     try:
         pages: list[tuple[str, Any, str | None]] = [("", json.loads(stripped), None)]
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         pages = [(f":{n}", obj, problem) for n, obj, problem in _json_lines(input, text)]
     for where, page, problem in pages:
         if problem is not None or not isinstance(page, dict) or not isinstance(page.get("data", []), list):
             yield make_record(source="x_api", location=f"{input.path}{where}", raw=page, problems=[problem or "not an X API v2 response object"])
             continue
-        users = {u.get("id"): u.get("username") for u in (page.get("includes") or {}).get("users", []) if isinstance(u, dict)}
+        users = _usernames(page.get("includes"))
         for i, tweet in enumerate(page.get("data", [])):
             location = f"{input.path}{where}:data[{i}]"
             if not isinstance(tweet, dict):
                 yield make_record(source="x_api", location=location, raw=tweet, problems=["tweet is not a JSON object"])
                 continue
             author_id = tweet.get("author_id")
+            if isinstance(author_id, str | int) and not isinstance(author_id, bool):
+                author_id = users.get(str(author_id), author_id)
             yield make_record(
                 source="x_api",
                 location=location,
@@ -259,16 +288,24 @@ def _read_x_api(input: FileInput, text: str) -> Iterator[dict[str, Any]]:
                 twitter_ids=True,
                 text=tweet.get("text"),
                 created_at=tweet.get("created_at"),
-                author=users.get(author_id, author_id),
+                author=author_id,  # make_record refuses one that is not a string or number
                 lang=tweet.get("lang"),
                 label=tweet.get("label"),
             )
 
 
-def _read_tweeteval(input: FileInput, text: str) -> Iterator[dict[str, Any]]:
+def _usernames(includes: Any) -> dict[str, Any]:
+    """author id -> username from an X API ``includes`` (anything malformed is left out)."""
+    users = includes.get("users") if isinstance(includes, dict) else None
+    if not isinstance(users, list):
+        return {}
+    return {str(u["id"]): u.get("username") for u in users if isinstance(u, dict) and isinstance(u.get("id"), str | int)}
+
+
+def _read_tweeteval(input: FileInput, text: str, labels_text: str | None) -> Iterator[dict[str, Any]]:
     mapping = dict(TWEETEVAL_LABELS)
     if input.mapping_path is not None:
-        for line in input.mapping_path.read_text(encoding="utf-8").splitlines():
+        for line in _decode(read_bytes(input.mapping_path)).splitlines():
             parts = line.split("\t") if "\t" in line else line.split()
             if len(parts) == 2:
                 mapping[parts[0].strip()] = parts[1].strip().lower()
@@ -276,8 +313,8 @@ def _read_tweeteval(input: FileInput, text: str) -> Iterator[dict[str, Any]]:
     if texts and texts[-1] == "":
         texts.pop()
     labels: list[str | None] = [None] * len(texts)
-    if input.labels_path is not None:
-        label_lines = _decode(input.labels_path.read_bytes()).split("\n")
+    if labels_text is not None:
+        label_lines = labels_text.split("\n")
         if label_lines and label_lines[-1] == "":
             label_lines.pop()
         if len(label_lines) != len(texts):

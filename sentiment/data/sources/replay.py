@@ -40,7 +40,7 @@ def split_replay_days(path: Path) -> list[SourceBatch]:
     return [
         SourceBatch(
             source=content.source,
-            origin=f"{path} (replay of {day})",
+            origin=f"{content.origin} (replay of {day})",  # storable even for a non-UTF-8 name
             fingerprint=day_fingerprint(content.fingerprint, day),
             format=f"replay:{content.format}",
             records=by_day[day],

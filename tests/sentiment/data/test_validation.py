@@ -39,7 +39,9 @@ def test_each_expectation_names_its_reason():
 def test_spreadsheet_mangled_twitter_ids_are_caught():
     record = make_record(source="airline", location="a.csv:2", raw={}, source_id="5.70306E+17", text="hi", twitter_ids=True)
     ((_, reasons),) = validate_records([record], LABELS, 280).rejected
-    assert reasons == ["malformed tweet id (expected digits only)"]
+    assert reasons == ["id mangled by a spreadsheet: '5.70306E+17' looks like a number a spreadsheet rounded or reformatted (keep ids as text)"]
+    other = make_record(source="airline", location="a.csv:3", raw={}, source_id="57030613367776051x", text="hi", twitter_ids=True)
+    assert validate_records([other], LABELS, 280).rejected[0][1] == ["malformed tweet id (expected digits only)"]
 
 
 def test_a_row_gets_every_reason_at_once_and_reader_problems_too():

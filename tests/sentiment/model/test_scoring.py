@@ -97,24 +97,59 @@ def test_promotion_kept_and_refused_and_by_hand(engine, tmp_path):
     first, _ = make()
     with pytest.raises(ValueError, match="no test metrics"):
         registry.promote_if_better(engine, first)
-    registry.record_results(engine, first, {"macro_f1": 0.70, "accuracy": 0.80}, 1.0)
+    registry.record_results(engine, first, {"macro_f1": 0.70, "accuracy": 0.80}, 1.0, test_set_id=1)
     assert registry.promote_if_better(engine, first).promoted
     worse, worse_folder = make()
-    registry.record_results(engine, worse, {"macro_f1": 0.65, "accuracy": 0.85}, 1.0)
+    registry.record_results(engine, worse, {"macro_f1": 0.65, "accuracy": 0.85}, 1.0, test_set_id=1)
     decision = registry.promote_if_better(engine, worse)
     assert not decision.promoted and decision.champion_id == first and decision.champion_macro_f1 == 0.70
     equal, _ = make()
-    registry.record_results(engine, equal, {"macro_f1": 0.70, "accuracy": 0.79}, 1.0)
-    assert registry.promote_if_better(engine, equal).promoted  # "at least the champion's"
+    registry.record_results(engine, equal, {"macro_f1": 0.70, "accuracy": 0.79}, 1.0, test_set_id=1)
+    tie = registry.promote_if_better(engine, equal)
+    assert not tie.promoted and "0.7000 = champion v" in tie.reason  # a tie keeps the champion
+    better, _ = make()
+    registry.record_results(engine, better, {"macro_f1": 0.72, "accuracy": 0.79}, 1.0, test_set_id=1)
+    refused = registry.promote_if_better(engine, better, ["predicts every class (never predicts neutral)"])
+    assert not refused.promoted and refused.failed_gates == ("predicts every class (never predicts neutral)",)
+    assert "refused by the quality gates: predicts every class" in refused.reason
+    other_set, _ = make()
+    registry.record_results(engine, other_set, {"macro_f1": 0.90, "accuracy": 0.90}, 1.0, test_set_id=2)
+    with pytest.raises(UserError, match="test set 2, the champion v.* on test set 1: not comparable"):
+        registry.promote_if_better(engine, other_set)
     with engine.connect() as conn:
         status = dict(conn.execute(select(model_versions.c.id, model_versions.c.status)).tuples().all())
         stored = conn.execute(select(model_versions.c.promotion).where(model_versions.c.id == worse)).scalar_one()
-    assert status == {first: "retired", worse: "candidate", equal: "champion"}
+    assert status == {first: "champion", worse: "candidate", equal: "candidate", better: "candidate", other_set: "candidate"}
     assert "kept the champion" in stored["reason"] and stored["candidate_macro_f1"] == 0.65
-    with pytest.raises(UserError, match="folder .* is missing"):
+    with pytest.raises(UserError, match="v0002 is missing or not a folder"):
         registry.promote(engine, worse)
     worse_folder.mkdir(parents=True)
-    registry.promote(engine, worse)
-    assert registry.champion(engine, label_set)["id"] == worse
+    (worse_folder / "config.json").write_text("{}")
+    with pytest.raises(UserError, match="tweetsent.json is missing"):
+        registry.promote(engine, worse)
+    (worse_folder / "tweetsent.json").write_text("{}")
+    (worse_folder / "model.safetensors").write_text("{}")
+    with pytest.raises(UserError, match="tweetsent.json is damaged"):
+        registry.promote(engine, worse)
+    unevaluated, _ = make()
+    with pytest.raises(UserError, match=f"model version {unevaluated}: has no test metrics"):
+        registry.promote(engine, unevaluated)
     with pytest.raises(LookupError, match="model version 999: no such version"):
         registry.promote(engine, 999)
+
+
+def test_a_candidate_whose_run_died_is_marked_failed_by_the_next_run(engine, tmp_path):
+    label_set = ",".join(LABELS)
+    dead, _ = registry.create_version(engine, base_checkpoint="x", label_set=label_set, hyperparameters={}, data_snapshot={}, models_dir=tmp_path)
+    alive, _ = registry.create_version(engine, base_checkpoint="x", label_set=label_set, hyperparameters={}, data_snapshot={}, models_dir=tmp_path)
+    import socket
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout.strip()
+    with engine.begin() as conn:
+        conn.execute(model_versions.update().where(model_versions.c.id == dead).values(owner=f"{socket.gethostname()}:{gone}"))
+    assert registry.fail_stale_candidates(engine, label_set) == [dead]
+    rows = {r["id"]: r for r in registry.list_versions(engine)}
+    assert rows[dead]["status"] == "failed" and "stale" in rows[dead]["promotion"]["reason"]
+    assert rows[alive]["status"] == "candidate"  # this process owns it and is alive
