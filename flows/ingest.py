@@ -8,6 +8,7 @@ from prefect.utilities.annotations import quote
 from sentiment.data.ingest import BatchSummary
 from sentiment.settings import Settings
 from tasks import (
+    archive_inbox_input,
     clean_batch,
     dedupe_batch,
     find_previous_batch,
@@ -38,9 +39,10 @@ def ingest(paths: list[str] | None = None, source: str | None = None) -> list[Ba
         skipped = find_previous_batch(quote(batch), settings)
         if skipped is not None:
             summaries.append(skipped)
-            continue
-        validation = validate_batch(quote(batch), settings)
-        prepared = clean_batch(quote(dedupe_batch(quote(batch), quote(validation))))
-        summaries.append(store_batch(quote(prepared), settings))
+        else:
+            validation = validate_batch(quote(batch), settings)
+            prepared = clean_batch(quote(dedupe_batch(quote(batch), quote(validation))))
+            summaries.append(store_batch(quote(prepared), settings))
+        archive_inbox_input(spec, settings)
     publish_ingest_summary(summaries)
     return summaries

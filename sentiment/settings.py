@@ -94,6 +94,9 @@ class Settings(BaseSettings):
         "'negative,positive' for binary.",
     )
     inbox: Path | None = Field(None, description="Folder scanned by `tweetsent ingest` without paths. Default: <home>/inbox.")
+    inbox_keep_processed: bool = Field(
+        False, description="Leave ingested files in the inbox instead of moving them to <inbox>/done/ (either way a file is never ingested twice)."
+    )
     model: str = Field(PACKAGED_MODEL, description="BERT-family checkpoint: a Hugging Face name or local folder.")
     max_text_chars: int = Field(1000, ge=10, description="Longer texts are quarantined (a tweet is at most 280 characters; entities and long posts add some).")
     synthetic_count: int = Field(3000, ge=1, description="Tweets made by the synthetic source per run.")

@@ -1,6 +1,7 @@
 """Prefect tasks, one module per pipeline stage, re-exported here."""
 
 from tasks.ingest import (
+    archive_inbox_input,
     clean_batch,
     dedupe_batch,
     find_previous_batch,
@@ -14,6 +15,7 @@ from tasks.model import check_quality_gates, evaluate_model, promote_model, reba
 from tasks.score import find_champion, merge_score_summaries, plan_score_ranges, report_daily, require_champion, score_new_tweets, score_tweet_range
 
 __all__ = [
+    "archive_inbox_input",
     "check_quality_gates",
     "clean_batch",
     "dedupe_batch",

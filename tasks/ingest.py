@@ -14,7 +14,7 @@ from prefect.cache_policies import NO_CACHE
 
 from sentiment.data import ingest as lib
 from sentiment.data.records import SourceBatch
-from sentiment.data.sources import SourceSpec, read_file, read_synthetic, scan_sources, split_replay_days
+from sentiment.data.sources import SourceSpec, archive_inbox_file, read_file, read_synthetic, scan_sources, split_replay_days
 from sentiment.data.validation import ValidationResult, validate_records
 from sentiment.settings import Settings
 from sentiment.store import open_db
@@ -30,6 +30,15 @@ def plan_ingest(paths: list[str] | None, source: str | None, settings: Settings)
     if not specs:
         get_run_logger().warning("nothing to ingest: no paths, no --source, and no files in the inbox %s", settings.inbox)
     return specs
+
+
+@task(retries=2, retry_delay_seconds=3, cache_policy=NO_CACHE)
+def archive_inbox_input(spec: SourceSpec, settings: Settings) -> None:
+    """Move an ingested (or already ingested) inbox file to ``<inbox>/done/``, unless the
+    settings keep them; its fingerprint keeps it from being stored twice either way."""
+    if spec.from_inbox and not settings.inbox_keep_processed:
+        for path in archive_inbox_file(spec, settings.inbox):
+            get_run_logger().info("moved to %s", path)
 
 
 @task(retries=2, retry_delay_seconds=3, retry_condition_fn=retry_unless_user_error, cache_policy=NO_CACHE)

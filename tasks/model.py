@@ -16,6 +16,7 @@ from prefect.cache_policies import NO_CACHE
 from sentiment import usecases
 from sentiment.data.datasets import LabelledSplit
 from sentiment.data.rebalance import Rebalanced
+from sentiment.model.training import eta
 from sentiment.reporting.metrics import Metrics, metrics_table_rows
 from sentiment.settings import Settings
 from tasks.retry import retry_unless_user_error
@@ -38,9 +39,13 @@ def train_model(split: LabelledSplit, data: Rebalanced, settings: Settings) -> u
     logger = get_run_logger()
     artifact_id = create_progress_artifact(progress=0.0, description="Fine-tuning a new model version")
 
-    def progress(done: int, total: int, rate: float, loss: float, epoch: int) -> None:
-        update_progress_artifact(artifact_id, progress=min(100.0, 100.0 * done / max(total, 1)))
-        logger.info("epoch %d: %d/%d samples, %.1f samples/s, loss %.4f", epoch, done, total, rate, loss)
+    def progress(done: int, total: int, rate: float, mean_loss: float, epoch: int) -> None:
+        # The library logs the same line; the artifact shows it in the UI beside the bar.
+        update_progress_artifact(
+            artifact_id,
+            progress=min(100.0, 100.0 * done / max(total, 1)),
+            description=f"Fine-tuning: epoch {epoch}, {done:,}/{total:,} samples, mean loss {mean_loss:.4f}, {eta(total - done, rate)} left",
+        )
 
     candidate = usecases.train_candidate(split, data, settings, progress=progress, logger=logger)
     update_progress_artifact(artifact_id, progress=100.0)

@@ -110,7 +110,7 @@ def evaluate(
     evaluation = usecases.evaluate_file(settings, path, version)
     metrics, counts = evaluation.metrics, evaluation.counts
     for line in evaluation.skipped:
-        typer.secho(f"skipped: {line}", err=True, fg=typer.colors.YELLOW)
+        typer.secho(line, err=True, fg=typer.colors.YELLOW)
     if json_out:
         print_json({"model_version_id": evaluation.version_id, "file": str(path), **counts, "metrics": metrics.to_dict()})
         return

@@ -154,6 +154,16 @@ def _evaluate(model, ids, targets_all, batch_size, tokenizer, loss_fn, device, b
     return total / len(ids), float((preds == truth).mean()), float(f1_score(truth, preds, average="macro", zero_division=0))
 
 
+def eta(samples_left: int, samples_per_s: float) -> str:
+    """Time left at the current rate, as "1 h 02 min", "3 min 05 s" or "40 s"."""
+    seconds = int(round(samples_left / samples_per_s)) if samples_per_s > 0 else 0
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
 def fine_tune(
     classifier: SentimentClassifier,
     train_texts: Sequence[str],
@@ -254,10 +264,14 @@ def fine_tune(
             now = time.perf_counter()
             if now - last_report >= config.log_every_s:
                 rate = samples_seen / (now - started)
-                loss = float(loss)
-                logger.info("epoch %d: %d/%d samples, %.1f samples/s, loss %.4f", epoch, samples_seen, total_samples, rate, loss)
+                # The epoch's running mean, like the end-of-epoch figure: one batch's loss jumps about.
+                mean_loss = float(loss_sum) / seen
+                logger.info(
+                    "epoch %d: %d/%d samples, %.1f samples/s, mean loss %.4f this epoch, %s left",
+                    epoch, samples_seen, total_samples, rate, mean_loss, eta(total_samples - samples_seen, rate),
+                )
                 if progress is not None:
-                    progress(samples_seen, total_samples, rate, loss, epoch)
+                    progress(samples_seen, total_samples, rate, mean_loss, epoch)
                 last_report = now
         if seen == 0:
             break

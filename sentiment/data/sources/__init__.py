@@ -40,6 +40,8 @@ __all__ = [
     "read_file",
     "read_synthetic",
     "scan_inputs",
+    "archive_inbox_file",
+    "DONE_FOLDER",
     "scan_sources",
     "split_replay_days",
 ]
@@ -54,6 +56,8 @@ class SourceSpec:
     kind: str  # "file", "synthetic" or "replay"
     file: FileInput | None = None
     path: Path | None = None
+    #: a file found in the inbox folder (moved to ``<inbox>/done/`` once ingested)
+    from_inbox: bool = False
 
     def describe(self) -> str:
         if self.kind == "file" and self.file is not None:
@@ -70,8 +74,8 @@ class SourcePlan:
     specs: list[SourceSpec] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
 
-    def add_files(self, plan: InputPlan) -> None:
-        self.specs += [SourceSpec("file", file=f) for f in plan.inputs]
+    def add_files(self, plan: InputPlan, from_inbox: bool = False) -> None:
+        self.specs += [SourceSpec("file", file=f, from_inbox=from_inbox) for f in plan.inputs]
         self.skipped += plan.skipped
 
 
@@ -130,6 +134,27 @@ def read_synthetic(count: int, seed: int) -> SourceBatch:
     )
 
 
+#: Where ingested inbox files go (TWEETSENT_INBOX_KEEP_PROCESSED=false, the default).
+DONE_FOLDER = "done"
+
+
+def archive_inbox_file(spec: SourceSpec, inbox: Path) -> list[Path]:
+    """Move an ingested inbox input (both files of a TweetEval pair) into ``<inbox>/done/``; a
+    name already there gets a numbered suffix. Returns the new paths."""
+    done = inbox / DONE_FOLDER
+    done.mkdir(parents=True, exist_ok=True)
+    moved = []
+    for path in spec.file.paths if spec.file else ():
+        target = done / path.name
+        n = 1
+        while target.exists():
+            target = done / f"{path.stem}.{n}{path.suffix}"
+            n += 1
+        path.rename(target)
+        moved.append(target)
+    return moved
+
+
 def scan_sources(paths: list[str] | None, source: str | None, inbox: Path) -> SourcePlan:
     """What one ingest run reads: the given paths and source, or else every file in the inbox;
     and what it skipped in those folders, with a reason each."""
@@ -141,7 +166,10 @@ def scan_sources(paths: list[str] | None, source: str | None, inbox: Path) -> So
         plan.specs += parsed.specs
         plan.skipped += parsed.skipped
     if not paths and not source and inbox.is_dir():
-        plan.add_files(scan_inputs([inbox]))
+        found = scan_inputs([inbox])
+        # <inbox>/done holds what was ingested already: not news.
+        found.skipped = [s for s in found.skipped if s.path != inbox / DONE_FOLDER]
+        plan.add_files(found, from_inbox=True)
     return plan
 
 
