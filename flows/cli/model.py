@@ -9,6 +9,7 @@ import typer
 
 from flows.cli.common import JsonOpt, check_choice, load_settings, print_json, print_summaries, print_table, settings_for_flows, summaries_from
 from flows.cli.data import status
+from flows.cli.progress import training_bar
 from sentiment.settings import Rebalance, setting_help
 
 
@@ -27,10 +28,11 @@ def train(
     settings_for_flows(json_out)
     from flows.retrain import retrain
 
-    result = retrain(
-        epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, rebalance=rebalance, checkpoint=checkpoint, prior_correction=prior_correction,
-        resample_each_epoch=resample_each_epoch,
-    )
+    with training_bar(not json_out):
+        result = retrain(
+            epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, rebalance=rebalance, checkpoint=checkpoint, prior_correction=prior_correction,
+            resample_each_epoch=resample_each_epoch,
+        )
     if json_out:
         print_json(result)
         return
@@ -133,7 +135,8 @@ def run(
     settings_for_flows()
     from flows.run import run_all
 
-    result = run_all(source=source, epochs=epochs, rebalance=rebalance)
+    with training_bar(True):
+        result = run_all(source=source, epochs=epochs, rebalance=rebalance)
     print_summaries(summaries_from(result["ingested"]))
     model = result["model"]
     scoring = result["scoring"]

@@ -269,6 +269,8 @@ def fine_tune(
                 logger.info(
                     "epoch %d: %d/%d samples, %.1f samples/s, mean loss %.4f this epoch, %s left",
                     epoch, samples_seen, total_samples, rate, mean_loss, eta(total_samples - samples_seen, rate),
+                    # for progress bars (flows/cli/progress.py): the numbers, not the words
+                    extra={"progress": {"epoch": epoch, "done": samples_seen, "total": total_samples, "rate": rate, "mean_loss": mean_loss}},
                 )
                 if progress is not None:
                     progress(samples_seen, total_samples, rate, mean_loss, epoch)
