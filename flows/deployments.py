@@ -35,7 +35,7 @@ class DeploymentSpec:
 SPECS: tuple[DeploymentSpec, ...] = (
     DeploymentSpec("ingest", "flows.ingest.ingest", "ingest_cron", CPU_POOL, "Pull new tweets from the inbox and sources: validate, quarantine bad rows, clean, store."),
     DeploymentSpec("nightly", "flows.nightly.nightly", "nightly_cron", CPU_POOL, "Ingest, score every new tweet with the champion, daily report, decide whether to retrain."),
-    DeploymentSpec("retrain", "flows.retrain.retrain", "retrain_cron", GPU_POOL, "Rebalance, fine-tune, evaluate on the frozen test set, promote if at least as good."),
+    DeploymentSpec("retrain", "flows.retrain.retrain", "retrain_cron", GPU_POOL, "Rebalance, fine-tune, evaluate on the frozen test set, promote if it passes the quality gates and beats the champion."),
 )
 
 

@@ -78,7 +78,7 @@ def _retrain(
 
 # The docstring is what the Prefect UI shows beside each parameter: built from the settings' help.
 _retrain.__doc__ = (
-    "Fine-tune a new model version on the labelled tweets and promote it if it is at least as good.\n\n"
+    "Fine-tune a new model version on the labelled tweets; promote it if it passes the quality gates and beats the champion.\n\n"
     "Parameters left empty come from the TWEETSENT_* settings.\n\n"
     "Args:\n" + "".join(f"    {name}: {setting_help(field)}\n" for name, field in PARAMETERS.items())
 )

@@ -11,7 +11,7 @@ from prefect.cache_policies import NO_CACHE
 
 from sentiment.reporting import drift as triggers
 from sentiment.settings import Settings
-from sentiment.store import open_db
+from sentiment.store import open_db, registry
 
 
 def retrain_deployment_name(settings: Settings) -> str:
@@ -27,6 +27,9 @@ def decide_retrain(champion_id: int | None, scored_since: datetime | None, setti
     """
     logger = get_run_logger()
     engine = open_db(settings)
+    # A candidate whose training died is not "the newest model version" the label count runs from.
+    for version_id in registry.fail_stale_candidates(engine, settings.label_set):
+        logger.warning("model v%d: marked failed, its training run ended without finishing", version_id)
     decision = triggers.decide(
         engine,
         label_names=settings.labels,

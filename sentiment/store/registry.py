@@ -1,8 +1,9 @@
 """The model registry: ``model_versions`` rows plus model folders under ``<home>/models``.
 
-Promotion rule: a new version becomes champion only when its macro-F1 on the frozen test set is
-at least the champion's (the first version of a label set becomes champion). The decision and both
-numbers are recorded on the candidate's row. There is at most one champion per label set.
+Promotion rule: a candidate that failed a quality gate is refused; otherwise it becomes champion
+when it is the first of its label set or its macro-F1 on the same frozen test set is strictly
+above the champion's (a tie keeps the champion). The decision, its numbers and any failed gates
+are recorded on the candidate's row. There is at most one champion per label set.
 """
 
 from __future__ import annotations

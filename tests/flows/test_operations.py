@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 from flows.ingest import ingest
 from flows.nightly import nightly, score
 from flows.retrain import retrain
-from sentiment.settings import Settings
+from sentiment.data.sources.synthetic import SyntheticSpec, write_synthetic_csv
+from sentiment.settings import Rebalance, Settings, choices, setting_help
 from sentiment.store import daily_reports, open_db, retrain_decisions, scores, tweets
 
 REPO = Path(__file__).resolve().parents[2]
@@ -46,11 +47,11 @@ def test_replayed_nights_score_only_the_new_day_and_trigger_retrain_once(db_env,
 
     ingest(source=f"replay:{airline}")  # day 1
     ingest(source=f"replay:{airline}")  # day 2
-    champion = retrain()
-    first = score()
+    champion = retrain()  # the promotion scores every tweet
     engine = open_db(Settings())
     with engine.connect() as conn:
-        assert first["scored"] == _count(conn, tweets)
+        assert champion["rescored"] == _count(conn, tweets)
+    assert score()["scored"] == 0
     results = []
     for _night in range(3):
         result = nightly(source=f"replay:{airline}")
@@ -81,7 +82,10 @@ def test_replayed_nights_score_only_the_new_day_and_trigger_retrain_once(db_env,
 def test_overlapping_nightly_runs_score_each_tweet_once(db_env, monkeypatch):
     monkeypatch.setenv("TWEETSENT_SCORE_CHUNK", "25")  # many small transactions, so the runs interleave
     ingest(source="synthetic")
-    trained = retrain()
+    trained = retrain()  # the promotion scores these 300
+    extra = Settings().home / "more.csv"
+    write_synthetic_csv(extra, SyntheticSpec(count=300, seed=99))
+    ingest(paths=[str(extra)])  # 300 new tweets for the two overlapping runs
     results: list[dict] = []
     errors: list[BaseException] = []
 
@@ -99,15 +103,15 @@ def test_overlapping_nightly_runs_score_each_tweet_once(db_env, monkeypatch):
     assert not errors, errors
     engine = open_db(Settings())
     with engine.connect() as conn:
-        assert _count(conn, scores) == 300
+        assert _count(conn, scores) == 600
         duplicates = conn.execute(
             select(scores.c.tweet_id).group_by(scores.c.tweet_id, scores.c.model_version_id).having(func.count() > 1)
         ).all()
         assert duplicates == []
-        assert _count(conn, scores, scores.c.model_version_id == trained["version_id"]) == 300
+        assert _count(conn, scores, scores.c.model_version_id == trained["version_id"]) == 600
         reports = conn.execute(select(daily_reports.c.report_path)).scalars().all()
     assert sum(r["scored"] for r in results) == 300
-    assert len(reports) == 2 and len(set(reports)) == 2 and all(Path(p).is_file() for p in reports)
+    assert len(reports) == 3 and len(set(reports)) == 3 and all(Path(p).is_file() for p in reports)
 
 
 def _free_port() -> int:
@@ -177,9 +181,9 @@ def test_served_deployments_run_from_the_api_like_the_run_button(db_env, tmp_pat
                 "retrain/tweetsent": [("0 3 * * 0", "Europe/Berlin", True)],
             }
             schema = found["retrain/tweetsent"].parameter_openapi_schema["properties"]
-            assert schema["rebalance"]["anyOf"][0]["enum"] == ["undersample", "oversample", "class-weights", "sqrt-class-weights"]
+            assert schema["rebalance"]["anyOf"][0]["enum"] == list(choices(Rebalance))  # the UI form's choices are the setting's
             assert "Peak AdamW learning rate" in schema["learning_rate"]["description"]
-            assert "fresh balanced draw for every epoch" in schema["resample_each_epoch"]["description"]
+            assert schema["resample_each_epoch"]["description"] == setting_help("resample_each_epoch")
             assert found["retrain/tweetsent"].parameters["resample_each_epoch"] is True
 
             run = client.create_flow_run_from_deployment(found["nightly/tweetsent"].id, parameters={"source": f"file:{extra}"})
@@ -195,6 +199,6 @@ def test_served_deployments_run_from_the_api_like_the_run_button(db_env, tmp_pat
     engine = open_db(Settings())
     with engine.connect() as conn:
         assert _count(conn, tweets) == 340 and _count(conn, scores) == 340
-        assert _count(conn, daily_reports) == 1
+        assert _count(conn, daily_reports) == 2  # the promotion's re-scoring, then the nightly run
         decision = conn.execute(select(retrain_decisions)).mappings().one()
     assert decision["retrain"] is False and decision["flow_run_id"] == str(run.id)
