@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import socket
+import threading
 import uuid
 from pathlib import Path
 
@@ -74,3 +76,25 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
     from tests.tiny_model import make_tiny_checkpoint
 
     return make_tiny_checkpoint(tmp_path_factory.mktemp("tinybert"))
+
+
+@pytest.fixture
+def silent_server():
+    """The port of a loopback server that accepts connections and never answers (a hung server, a firewall)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    accepted: list[socket.socket] = []  # kept open: the clients wait
+
+    def accept() -> None:
+        while True:
+            try:
+                accepted.append(server.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield server.getsockname()[1]
+    server.close()
+    for conn in accepted:
+        conn.close()

@@ -172,40 +172,19 @@ def test_db_upgrade_hides_the_password_too(cli_env):
         assert "secret" not in proc.stdout + proc.stderr and ":***@" in proc.stderr
 
 
-def test_a_database_that_never_answers_fails_within_the_connect_timeout(cli_env, tmp_path):
+def test_a_database_that_never_answers_fails_within_the_connect_timeout(cli_env, tmp_path, silent_server):
     """A port that accepts and never answers (a hung server, a firewall that swallows packets)
     used to hang for minutes; now the command fails after TWEETSENT_DB_CONNECT_TIMEOUT seconds."""
-    import socket
-    import threading
     import time
 
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    accepted: list[socket.socket] = []
-
-    def accept() -> None:
-        while True:
-            try:
-                accepted.append(server.accept()[0])
-            except OSError:
-                return
-
-    threading.Thread(target=accept, daemon=True).start()
     timeout = 3
-    env = {**cli_env, "TWEETSENT_DB_URL": f"postgresql+psycopg://postgres:secret@127.0.0.1:{server.getsockname()[1]}/test", "TWEETSENT_DB_CONNECT_TIMEOUT": str(timeout)}
-    try:
-        for name in ("status", "db current", "ingest"):
-            start = time.monotonic()
-            proc = tweetsent(env, *[a.format(tmp=tmp_path) for a in DB_COMMANDS[name]])
-            elapsed = time.monotonic() - start
-            assert_one_database_line(proc, "timeout", name)
-            assert elapsed < timeout + 15, f"{name}: {elapsed:.0f} s"
-        assert accepted, "the commands never reached the silent server"
-    finally:
-        server.close()
-        for conn in accepted:
-            conn.close()
+    env = {**cli_env, "TWEETSENT_DB_URL": f"postgresql+psycopg://postgres:secret@127.0.0.1:{silent_server}/test", "TWEETSENT_DB_CONNECT_TIMEOUT": str(timeout)}
+    for name in ("status", "db current", "ingest"):
+        start = time.monotonic()
+        proc = tweetsent(env, *[a.format(tmp=tmp_path) for a in DB_COMMANDS[name]])
+        elapsed = time.monotonic() - start
+        assert_one_database_line(proc, "timeout", name)
+        assert elapsed < timeout + 15, f"{name}: {elapsed:.0f} s"
 
 
 # --- tweet text on a terminal: shown, never obeyed; files and JSON keep it exact ---------------

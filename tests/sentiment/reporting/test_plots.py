@@ -11,17 +11,13 @@ from matplotlib.image import imread
 
 from sentiment.reporting.metrics import Metrics, compute_metrics
 from sentiment.reporting.plots import plot_confusion_matrix, plot_label_shares, plot_training_curves
+from tests.sentiment.reporting.test_evaluation import HISTORY
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 LABELS = ["negative", "neutral", "positive"]
 Y_TRUE = ["negative"] * 4 + ["neutral"] * 3 + ["positive"] * 3
 Y_PRED = ["negative"] * 3 + ["neutral"] * 3 + ["positive"] + ["neutral"] + ["positive"] * 2
 
-HISTORY = [
-    {"epoch": 1, "train_loss": 0.90, "val_loss": 0.80, "train_accuracy": 0.60, "val_accuracy": 0.65, "val_macro_f1": 0.58},
-    {"epoch": 2, "train_loss": 0.55, "val_loss": 0.60, "train_accuracy": 0.78, "val_accuracy": 0.74, "val_macro_f1": 0.71},
-    {"epoch": 3, "train_loss": 0.35, "val_loss": 0.66, "train_accuracy": 0.88, "val_accuracy": 0.76, "val_macro_f1": 0.69},
-]
 
 
 @pytest.fixture

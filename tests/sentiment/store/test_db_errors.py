@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
-import threading
 import time
 
 import pytest
@@ -64,28 +62,6 @@ def test_a_folder_or_an_unwritable_file_is_not_a_sqlite_database(tmp_path, monke
     monkeypatch.setattr(os, "access", lambda path, mode: False if str(path) == str(read_only) and mode & os.W_OK else real_access(path, mode))
     with pytest.raises(DatabaseError, match="read-only.db is read-only"):
         make_engine(f"sqlite:///{read_only}")
-
-
-@pytest.fixture
-def silent_server():
-    """A loopback port that accepts connections and never answers (a hung server, a firewall)."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    accepted: list[socket.socket] = []
-
-    def accept() -> None:
-        while True:
-            try:
-                accepted.append(server.accept()[0])
-            except OSError:
-                return
-
-    threading.Thread(target=accept, daemon=True).start()
-    yield server.getsockname()[1]
-    server.close()
-    for conn in accepted:
-        conn.close()
 
 
 def test_a_server_that_never_answers_fails_after_the_connect_timeout(silent_server):
