@@ -40,12 +40,9 @@ def train_model(split: LabelledSplit, data: Rebalanced, settings: Settings) -> u
     artifact_id = create_progress_artifact(progress=0.0, description="Fine-tuning a new model version")
 
     def progress(done: int, total: int, rate: float, mean_loss: float, epoch: int) -> None:
-        # The library logs the same line; the artifact shows it in the UI beside the bar.
-        update_progress_artifact(
-            artifact_id,
-            progress=min(100.0, 100.0 * done / max(total, 1)),
-            description=f"Fine-tuning: epoch {epoch}, {done:,}/{total:,} samples, mean loss {mean_loss:.4f}, {eta(total - done, rate)} left",
-        )
+        line = f"epoch {epoch}: {done:,}/{total:,} samples, {rate:.1f} samples/s, mean loss {mean_loss:.4f} this epoch, {eta(total - done, rate)} left"
+        logger.info("%s", line)  # the run's log, in the UI and on the terminal
+        update_progress_artifact(artifact_id, progress=min(100.0, 100.0 * done / max(total, 1)), description=f"Fine-tuning: {line}")
 
     candidate = usecases.train_candidate(split, data, settings, progress=progress, logger=logger)
     update_progress_artifact(artifact_id, progress=100.0)

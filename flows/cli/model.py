@@ -142,7 +142,8 @@ def run(
     scoring = result["scoring"]
     typer.echo("")
     typer.echo(f"model v{model['version_id']}: accuracy {model['accuracy']:.4f}, macro-F1 {model['macro_f1']:.4f} on the frozen test set; {model['decision']['reason']}")
-    typer.echo(f"scored {scoring.get('scored', 0):,} tweets with the champion")
+    # A promotion re-scores every tweet in the retrain flow; the score step then finds only the rest.
+    typer.echo(f"scored {(model.get('rescored') or 0) + scoring.get('scored', 0):,} tweets with the champion")
     typer.echo("")
     status(json_out=False, last=3)
     typer.echo("")
