@@ -21,6 +21,11 @@ def ingest(
 
     summaries = ingest_flow(paths=[str(p) for p in paths] if paths else None, source=source)
     if json_out:
+        # --json silences the run's log, where skipped files are reported: say them on stderr.
+        from sentiment.data.sources import scan_sources
+
+        for skipped in scan_sources([str(p) for p in paths] if paths else None, None, settings.inbox).skipped:
+            typer.echo(skipped.line(), err=True)
         print_json([s.to_dict() for s in summaries])
     elif not summaries:
         typer.echo(f"nothing to ingest (no paths, no --source, no files in {settings.inbox})")
