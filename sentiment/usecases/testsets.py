@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from sqlalchemy import func, select
@@ -51,5 +52,5 @@ def renew_test_set(settings: Settings, min_growth: float = 0.25, force: bool = F
             f"a renewal would add only {len(added)} tweets to {current.size} (less than {min_growth:.0%})",
             hint="wait for more labels, or use --force",
         )
-    test_sets.check_class_sizes(settings.label_set, grown.class_counts, settings.labels, settings.min_test_per_class, grown.class_counts)
+    test_sets.check_class_sizes(settings.label_set, grown.class_counts, settings.labels, settings.min_test_per_class, Counter(r["label"] for r in rows))
     return test_sets.freeze(engine, grown, note=f"renewed: {current.size if current else 0} + {len(added)} tweets", replaces=current.id if current else None)
