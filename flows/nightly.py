@@ -8,6 +8,7 @@ from prefect import flow
 
 from flows.ingest import ingest
 from sentiment.clock import utcnow
+from sentiment.errors import UserError
 from sentiment.settings import Settings
 from tasks import find_champion, report_daily, require_champion, score_new_tweets
 from tasks.triggers import decide_retrain
@@ -29,16 +30,21 @@ def score() -> dict[str, Any]:
 
 
 @flow(name="nightly", log_prints=True)
-def nightly(source: str | None = None, paths: list[str] | None = None, check_retrain: bool = True) -> dict[str, Any]:
+def nightly(source: list[str] | str | None = None, paths: list[str] | None = None, check_retrain: bool = True) -> dict[str, Any]:
     """Ingest new tweets, score every tweet the champion has not scored, write the daily report,
     then decide (and record why) whether to start retraining.
 
     Args:
-        source: Where new tweets come from besides the inbox folder: `replay:PATH` (the next day of a file), `file:PATH` or `synthetic`.
+        source: Where new tweets come from instead of the inbox folder and TWEETSENT_PULL_SOURCES: `x:QUERY`, `bluesky:QUERY`, `replay:PATH` (the next day of a file), `file:PATH` or `synthetic` (one or several).
         paths: Files or folders to ingest instead of the inbox folder.
         check_retrain: Decide whether to start the retrain deployment (enough new labels, or drift), and record why.
     """
-    summaries = ingest(paths=paths, source=source)
+    pull_failure: UserError | None = None
+    try:
+        summaries = ingest(paths=paths, source=source)
+    except UserError as exc:  # a live source down: still score what is stored, then fail the run
+        print(f"ingest failed, scoring what is stored: {exc}")
+        pull_failure, summaries = exc, []
     started = utcnow()
     # Before the first model is trained there is nothing to score: the nightly run still ingests
     # and decides whether to start the first training.
@@ -49,4 +55,6 @@ def nightly(source: str | None = None, paths: list[str] | None = None, check_ret
         result = {"scored": 0, "reason": f"no champion model for labels {settings.label_set}"}
     if check_retrain:
         result["retrain_decision"] = decide_retrain(result.get("model_version_id"), started if result.get("scored") else None, settings)
+    if pull_failure is not None:
+        raise pull_failure
     return {"ingested": [s.to_dict() for s in summaries], **result}

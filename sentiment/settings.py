@@ -102,6 +102,33 @@ class Settings(BaseSettings):
     synthetic_count: int = Field(3000, ge=1, description="Tweets made by the synthetic source per run.")
     synthetic_seed: int = Field(13, description="Seed of the synthetic source.")
     chunk_rows: int = Field(20_000, ge=100, description="Rows per INSERT batch.")
+    # --- live sources: x:QUERY and bluesky:QUERY (tokens come from Prefect Secret blocks or the environment, never from here) ---
+    pull_sources: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="Live queries the ingest flow pulls when it is given no paths or source, e.g. "
+        "'x:@delta -is:retweet; bluesky:delta airlines' (separated by ';' or new lines, or a JSON list).",
+    )
+    pull_max_posts: int = Field(1000, ge=1, description="Most posts one run pulls per query; the rest wait for the next run (the cursor keeps the place).")
+    pull_page_size: int = Field(100, ge=10, le=100, description="Posts asked for per API request (X: max_results, Bluesky: limit).")
+    pull_timeout_s: float = Field(30.0, gt=0, description="Seconds to wait for an API response before counting the request as failed.")
+    pull_retries: int = Field(4, ge=0, le=20, description="Retries of a request after a 5xx answer, a timeout or a lost connection, with doubling waits.")
+    pull_backoff_s: float = Field(2.0, ge=0, description="Wait before the first retry of a failed API request (doubles each retry).")
+    pull_max_wait_s: float = Field(
+        60.0, ge=0, description="When an API's rate limit resets within this many seconds, wait for it; later resets end the pull (the next run resumes)."
+    )
+    pull_overlap_s: float = Field(
+        60.0, ge=0, description="Bluesky: each pull looks this far back before the newest post already stored, for posts the AppView indexed late."
+    )
+    x_api_url: str = Field("https://api.x.com", description="Base URL of the X API v2 (bearer token: Secret block tweetsent-x-bearer-token or TWEETSENT_X_BEARER_TOKEN).")
+    bluesky_api_url: str = Field("https://public.api.bsky.app", description="Base URL of the Bluesky AppView that answers app.bsky.feed.searchPosts.")
+    bluesky_handle: str | None = Field(
+        None,
+        description="Log in to Bluesky as this handle (app password: Secret block tweetsent-bluesky-app-password or "
+        "TWEETSENT_BLUESKY_APP_PASSWORD) to page with cursors; without it pulls page back in time.",
+    )
+    bluesky_auth_url: str | None = Field(
+        None, description="Bluesky server to log in to (the handle's PDS). Default: https://bsky.social with the public AppView, else bluesky_api_url."
+    )
     # --- model path ---
     epochs: int = Field(3, ge=1, le=100, description="Fine-tuning epochs (the best epoch on validation is kept).")
     batch_size: int = Field(16, ge=1, le=4096, description="Training batch size (docs/experiments/ records how the default was chosen).")
@@ -176,6 +203,34 @@ class Settings(BaseSettings):
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
         return (init_settings, env_settings, _TomlFileSource(settings_cls), file_secret_settings)
+
+    @field_validator("pull_sources", mode="before")
+    @classmethod
+    def _split_sources(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            from sentiment.data.sources.live.names import split_source_list
+
+            value = split_source_list(value)
+        return value
+
+    @field_validator("pull_sources")
+    @classmethod
+    def _check_sources(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from sentiment.data.sources.live.names import parse_live_source
+
+        for item in value:
+            parse_live_source(item, what="TWEETSENT_PULL_SOURCES")
+        return tuple(value)
+
+    @field_validator("x_api_url", "bluesky_api_url", "bluesky_auth_url")
+    @classmethod
+    def _check_api_url(cls, value: str | None, info) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")) or len(value) <= len("https://"):
+            raise ValueError(f"TWEETSENT_{info.field_name.upper()}={value!r} is not an http(s) URL (e.g. https://api.x.com)")
+        return value
 
     @field_validator("labels", mode="before")
     @classmethod

@@ -22,13 +22,15 @@ from tasks.retry import retry_unless_user_error
 
 
 @task(cache_policy=NO_CACHE)
-def plan_ingest(paths: list[str] | None, source: str | None, settings: Settings) -> list[SourceSpec]:
-    plan = scan_sources(paths, source, settings.inbox)
+def plan_ingest(paths: list[str] | None, source: str | list[str] | None, settings: Settings) -> list[SourceSpec]:
+    plan = scan_sources(paths, source, settings.inbox, settings.pull_sources)
     specs = plan.specs
     for skipped in plan.skipped:  # nothing in a folder is passed over without a word
         get_run_logger().warning("%s", skipped.line())
     if not specs:
-        get_run_logger().warning("nothing to ingest: no paths, no --source, and no files in the inbox %s", settings.inbox)
+        get_run_logger().warning(
+            "nothing to ingest: no paths, no --source, no files in the inbox %s and no TWEETSENT_PULL_SOURCES", settings.inbox
+        )
     return specs
 
 
@@ -58,6 +60,23 @@ def read_input(spec: SourceSpec, settings: Settings) -> SourceBatch | None:
         batch = read_file(spec.file)
     logger.info("read %d rows from %s (%s)", len(batch.records), batch.origin, batch.format)
     return batch
+
+
+@task(cache_policy=NO_CACHE, task_run_name="pull {spec.live.name}")
+def pull_live_source(spec: SourceSpec, settings: Settings) -> lib.BatchSummary:
+    """Pull one live query (x:QUERY, bluesky:QUERY); pages are stored as they come, each with the
+    query's cursor, so a failed or killed pull keeps what it stored and the next run goes on. Not
+    retried here: the HTTP layer retries requests, and a rate limit ends the pull cleanly."""
+    from sentiment.usecases.pulling import pull_live
+
+    logger = get_run_logger()
+    summary = pull_live(open_db(settings), settings, spec.live, log=logger.info)
+    logger.info(
+        "pull %s (batch %s, %s pages): %d read = %d inserted + %d duplicate + %d quarantined; %s",
+        summary.origin, summary.batch_id, summary.pages, summary.rows_read, summary.rows_inserted,
+        summary.rows_duplicate, summary.rows_quarantined, summary.status,
+    )
+    return summary
 
 
 @task(cache_policy=NO_CACHE)

@@ -12,14 +12,17 @@ from flows.cli.common import JsonOpt, fail, load_settings, print_json, print_sum
 
 def ingest(
     paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders to ingest. Default: the inbox folder.")] = None,
-    source: Annotated[str | None, typer.Option(help="synthetic, replay:PATH or file:PATH")] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option(help="x:QUERY (X recent search), bluesky:QUERY (Bluesky search), synthetic, replay:PATH or file:PATH; repeat for several. Default: the inbox and TWEETSENT_PULL_SOURCES."),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Read tweets, validate them, quarantine bad rows, clean and store the rest."""
     settings = settings_for_flows(json_out)
     from flows.ingest import ingest as ingest_flow
 
-    summaries = ingest_flow(paths=[str(p) for p in paths] if paths else None, source=source)
+    summaries = ingest_flow(paths=[str(p) for p in paths] if paths else None, source=list(source) if source else None)
     if json_out:
         # --json silences the run's log, where skipped files are reported: say them on stderr.
         from sentiment.data.sources import scan_sources
@@ -28,7 +31,7 @@ def ingest(
             typer.echo(skipped.line(), err=True)
         print_json([s.to_dict() for s in summaries])
     elif not summaries:
-        typer.echo(f"nothing to ingest (no paths, no --source, no files in {settings.inbox})")
+        typer.echo(f"nothing to ingest (no paths, no --source, no files in {settings.inbox}, no TWEETSENT_PULL_SOURCES)")
     else:
         print_summaries(summaries)
 
@@ -56,6 +59,26 @@ def status(json_out: JsonOpt = False, last: Annotated[int, typer.Option(help="Ho
         info["last_batches"],
         ["id", "source", "rows_read", "rows_inserted", "rows_duplicate", "rows_quarantined", "label_conflicts", "finished_at", "origin"],
     )
+    if info["pulls"]:
+        typer.echo("live queries (cursor and last pull):")
+        rows = [
+            {
+                "query": f"{p['source']}:{p['query']}",
+                "status": p["status"] + (" (next page waiting)" if p["waiting_page"] else ""),
+                "newest_id": p["newest_id"],
+                "newest_at": p["newest_at"],
+                "last_pull_at": p["last_pull_at"],
+                "last_batch": p["last_batch_id"],
+                "last_read": (p["last_pull"] or {}).get("rows_read"),
+                "last_inserted": (p["last_pull"] or {}).get("rows_inserted"),
+                "pulls": p["pulls"],
+                "stored": p["posts_stored"],
+                "rate_limit_reset_at": p["rate_limit_reset_at"],
+                "last_error": p["last_error"],
+            }
+            for p in info["pulls"]
+        ]
+        print_table(rows, list(rows[0]))
 
 
 def quarantine(

@@ -73,6 +73,15 @@ class BatchSummary:
     failures: dict[str, int] = field(default_factory=dict)
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    # pulls from a live source only (see sentiment.usecases.pulling)
+    query: str | None = None
+    pages: int | None = None
+    rate_limited: bool = False
+    status: str | None = None  # caught_up, more, rate_limited, failed, superseded
+    error: str | None = None
+    api_errors: int = 0
+    cursor_before: dict[str, Any] | None = None
+    cursor_after: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -188,6 +197,92 @@ def _text_conflict_row(batch_id: int, record: dict[str, Any], where: str, now: d
     return {**_conflict_row(batch_id, record, "", where, now), "reasons": [f"{DIFFERENT_TEXT}: kept the text from {where}"]}
 
 
+def write_prepared(conn, batch_id: int, prepared: PreparedBatch, summary: BatchSummary, write_rows: int = 20_000) -> None:
+    """Write a prepared batch's tweets, labels and quarantine rows under ``batch_id`` inside the
+    caller's transaction, adding what happened to each row to ``summary``'s counts."""
+    now = utcnow()
+    stored, stored_gold = _existing(conn, [r["id"] for r in prepared.unique])
+
+    new_tweets, new_labels, quarantined, text_conflicts = [], [], [], []
+    kept_label: dict[str, tuple[str, str]] = {}  # id -> (label, where it came from)
+    kept_text: dict[str, tuple[str, str]] = {}  # id -> (same_text_key of the kept text, where)
+
+    def same_text(record: dict[str, Any]) -> bool:
+        """Whether the record's text is the kept one; if not, record a text conflict."""
+        key, where = kept_text[record["id"]]
+        if same_text_key(record["text"]) == key:
+            return True
+        text_conflicts.append(_text_conflict_row(batch_id, record, where, now))
+        return False
+
+    def take_label(record: dict[str, Any]) -> None:
+        """First label wins (even from a duplicate whose first occurrence had none); a
+        different later label is a conflict."""
+        if record["label"] is None:
+            return
+        tid = record["id"]
+        if tid in kept_label:
+            label, where = kept_label[tid]
+            if label != record["label"]:
+                quarantined.append(_conflict_row(batch_id, record, label, where, now))
+            return
+        kept_label[tid] = (record["label"], record["location"])
+        new_labels.append({"tweet_id": tid, "label": record["label"], "origin": GOLD, "batch_id": batch_id, "labeled_at": now})
+
+    for record in prepared.unique:
+        tid = record["id"]
+        if tid in stored:
+            summary.rows_duplicate += 1
+            if tid in stored_gold:
+                kept_label[tid] = (stored_gold[tid], "the database")
+            kept_text[tid] = (same_text_key(stored[tid]), "the database")
+            if not same_text(record):
+                continue
+        else:
+            kept_text[tid] = (same_text_key(record["text"]), record["location"])
+            new_tweets.append(
+                {
+                    "id": tid,
+                    "source": record["source"],
+                    "source_id": record["source_id"],
+                    "text": record["text"],
+                    "clean_text": record["clean_text"],
+                    "created_at": record["created_at"],
+                    "author": record["author"],
+                    "lang": record["lang"],
+                    "topic": record["topic"],
+                    "batch_id": batch_id,
+                    "ingested_at": now,
+                }
+            )
+        take_label(record)
+    for record in prepared.duplicates:
+        summary.rows_duplicate += 1
+        if same_text(record):
+            take_label(record)
+    summary.label_conflicts += len(quarantined)
+    summary.text_conflicts += len(text_conflicts)
+    quarantined += text_conflicts
+    for record, reasons in prepared.rejected:
+        quarantined.append(
+            {
+                "batch_id": batch_id,
+                "source": record["source"],
+                "location": record["location"],
+                "kind": "invalid",
+                "tweet_id": record["id"] if record["id"] and len(record["id"]) <= 96 else None,
+                "raw": record["raw"],
+                "reasons": reasons,
+                "quarantined_at": now,
+            }
+        )
+    summary.rows_quarantined += len(prepared.rejected)
+    summary.rows_inserted += len(new_tweets)
+    summary.labels_inserted += len(new_labels)
+    for table, rows in ((tweets, new_tweets), (labels, new_labels), (quarantine, quarantined)):
+        bulk_insert(conn, table, rows, write_rows)
+
+
 def store_batch(engine: Engine, prepared: PreparedBatch, write_rows: int = 20_000) -> BatchSummary:
     """Write the batch, its quarantine and its counts in one transaction; idempotent by fingerprint."""
     batch = prepared.batch
@@ -212,87 +307,7 @@ def store_batch(engine: Engine, prepared: PreparedBatch, write_rows: int = 20_00
                 )
             ).inserted_primary_key[0]
             summary.batch_id = batch_id
-            now = utcnow()
-            stored, stored_gold = _existing(conn, [r["id"] for r in prepared.unique])
-
-            new_tweets, new_labels, quarantined, text_conflicts = [], [], [], []
-            kept_label: dict[str, tuple[str, str]] = {}  # id -> (label, where it came from)
-            kept_text: dict[str, tuple[str, str]] = {}  # id -> (same_text_key of the kept text, where)
-
-            def same_text(record: dict[str, Any]) -> bool:
-                """Whether the record's text is the kept one; if not, record a text conflict."""
-                key, where = kept_text[record["id"]]
-                if same_text_key(record["text"]) == key:
-                    return True
-                text_conflicts.append(_text_conflict_row(batch_id, record, where, now))
-                return False
-
-            def take_label(record: dict[str, Any]) -> None:
-                """First label wins (even from a duplicate whose first occurrence had none); a
-                different later label is a conflict."""
-                if record["label"] is None:
-                    return
-                tid = record["id"]
-                if tid in kept_label:
-                    label, where = kept_label[tid]
-                    if label != record["label"]:
-                        quarantined.append(_conflict_row(batch_id, record, label, where, now))
-                    return
-                kept_label[tid] = (record["label"], record["location"])
-                new_labels.append({"tweet_id": tid, "label": record["label"], "origin": GOLD, "batch_id": batch_id, "labeled_at": now})
-
-            for record in prepared.unique:
-                tid = record["id"]
-                if tid in stored:
-                    summary.rows_duplicate += 1
-                    if tid in stored_gold:
-                        kept_label[tid] = (stored_gold[tid], "the database")
-                    kept_text[tid] = (same_text_key(stored[tid]), "the database")
-                    if not same_text(record):
-                        continue
-                else:
-                    kept_text[tid] = (same_text_key(record["text"]), record["location"])
-                    new_tweets.append(
-                        {
-                            "id": tid,
-                            "source": record["source"],
-                            "source_id": record["source_id"],
-                            "text": record["text"],
-                            "clean_text": record["clean_text"],
-                            "created_at": record["created_at"],
-                            "author": record["author"],
-                            "lang": record["lang"],
-                            "topic": record["topic"],
-                            "batch_id": batch_id,
-                            "ingested_at": now,
-                        }
-                    )
-                take_label(record)
-            for record in prepared.duplicates:
-                summary.rows_duplicate += 1
-                if same_text(record):
-                    take_label(record)
-            summary.label_conflicts = len(quarantined)
-            summary.text_conflicts = len(text_conflicts)
-            quarantined += text_conflicts
-            for record, reasons in prepared.rejected:
-                quarantined.append(
-                    {
-                        "batch_id": batch_id,
-                        "source": record["source"],
-                        "location": record["location"],
-                        "kind": "invalid",
-                        "tweet_id": record["id"] if record["id"] and len(record["id"]) <= 96 else None,
-                        "raw": record["raw"],
-                        "reasons": reasons,
-                        "quarantined_at": now,
-                    }
-                )
-            summary.rows_quarantined = len(prepared.rejected)
-            summary.rows_inserted = len(new_tweets)
-            summary.labels_inserted = len(new_labels)
-            for table, rows in ((tweets, new_tweets), (labels, new_labels), (quarantine, quarantined)):
-                bulk_insert(conn, table, rows, write_rows)
+            write_prepared(conn, batch_id, prepared, summary, write_rows)
             summary.finished_at = utcnow()
             conn.execute(
                 ingest_batches.update()

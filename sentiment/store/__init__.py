@@ -12,6 +12,7 @@ from sentiment.store.schema import (
     labels,
     metadata,
     model_versions,
+    pull_cursors,
     quarantine,
     retrain_decisions,
     schema_ddl,
@@ -23,6 +24,6 @@ from sentiment.store.schema import (
 
 __all__ = [
     "IN_CHUNK", "TABLES", "bulk_insert", "chunked", "daily_reports", "dispose_engines", "evaluation_reports", "get_engine", "ingest_batches",
-    "init_db", "labels", "make_engine", "metadata", "model_versions", "normalize_url", "open_db", "plain_row", "quarantine", "retrain_decisions",
+    "init_db", "labels", "make_engine", "metadata", "model_versions", "normalize_url", "open_db", "plain_row", "pull_cursors", "quarantine", "retrain_decisions",
     "schema_ddl", "scores", "table_counts", "test_sets", "test_tweets", "tweets", "write_transaction",
 ]

@@ -66,6 +66,12 @@ def _remember(password: str) -> None:
             _SECRETS.add(secret)
 
 
+def remember_secret(secret: str) -> None:
+    """Hide ``secret`` (an API token, an app password) in every message :func:`mask_secrets` makes."""
+    if secret and len(secret) >= 3:
+        _SECRETS.add(secret)
+
+
 def mask_secrets(text: str) -> str:
     """``text`` with every URL password (and every database password seen by this process) hidden."""
     text = _URL_PASSWORD.sub(lambda m: m["head"] + "***", str(text))

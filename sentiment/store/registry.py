@@ -56,7 +56,7 @@ def run_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _owner_gone(owner: str | None) -> bool:
+def owner_gone(owner: str | None) -> bool:
     """Whether the process that owns a candidate is known to have died (same host only)."""
     host, _, pid = (owner or "").rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
@@ -81,7 +81,7 @@ def fail_stale_candidates(engine: Engine, label_set: str, max_age_hours: float =
                 model_versions.c.label_set == label_set, model_versions.c.status == CANDIDATE, model_versions.c.test_macro_f1.is_(None)
             )
         ).all()
-    stale = [vid for vid, owner, created in rows if _owner_gone(owner) or created < cutoff]
+    stale = [vid for vid, owner, created in rows if owner_gone(owner) or created < cutoff]
     for vid in stale:
         mark_failed(engine, vid, "stale: its training run ended without finishing (killed or lost)")
     return stale

@@ -96,6 +96,45 @@ ingest_batches = Table(
     Column("labels_inserted", Integer, nullable=False, default=0),
     Column("started_at", DateTime, nullable=False),
     Column("finished_at", DateTime, nullable=True),
+    # Pulls from a live source (x:QUERY, bluesky:QUERY) only: the query, pages fetched, whether
+    # the API's rate limit ended the pull, the pull cursor before and after, errors the API
+    # returned next to its data, and how the pull ended (running, caught_up, more, rate_limited,
+    # failed, interrupted, superseded).
+    Column("query", Text, nullable=True),
+    Column("pages", Integer, nullable=True),
+    Column("rate_limited", Boolean, nullable=True),
+    Column("cursor_before", JSON, nullable=True),
+    Column("cursor_after", JSON, nullable=True),
+    Column("api_errors", JSON, nullable=True),
+    Column("status", String(16), nullable=True),
+    Column("error", Text, nullable=True),
+    Column("owner", String(160), nullable=True),
+    Index("ix_ingest_batches_source_query", "source", "query"),
+)
+
+pull_cursors = Table(
+    "pull_cursors",
+    metadata,
+    # Where each live query stands. ``position`` is what the next pull asks the API for (X: since_id
+    # and a next_token; Bluesky: since, until or cursor, and the posts at the boundary); it advances
+    # in the same transaction as the rows it covers, so a pull killed half-way resumes without a
+    # gap or a duplicate. ``version`` grows by one per stored page: a second pull of the same query
+    # running at once notices and stops instead of storing the same page twice.
+    Column("source", String(16), primary_key=True),
+    Column("query", String(512), primary_key=True),
+    Column("position", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+    # The newest post stored for this query (X: its id; both: its time).
+    Column("newest_id", String(96), nullable=True),
+    Column("newest_at", DateTime, nullable=True),
+    # caught_up, more (out of budget: the next run goes on), rate_limited, failed
+    Column("status", String(16), nullable=False),
+    Column("last_pull_at", DateTime, nullable=True),
+    Column("last_batch_id", Integer, ForeignKey("ingest_batches.id"), nullable=True),
+    Column("rate_limit_reset_at", DateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("pulls", Integer, nullable=False),
+    Column("posts_stored", Integer, nullable=False),
 )
 
 test_tweets = Table(
@@ -221,7 +260,7 @@ retrain_decisions = Table(
 
 TABLES: tuple[Table, ...] = (
     tweets, labels, quarantine, ingest_batches, test_tweets, test_sets, model_versions, scores, evaluation_reports, daily_reports,
-    retrain_decisions,
+    retrain_decisions, pull_cursors,
 )
 
 

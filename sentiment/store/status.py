@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from sentiment.store.engine import plain_row, table_counts
+from sentiment.store.pulls import list_cursors
 from sentiment.store.schema import ingest_batches, labels, quarantine
 
 
@@ -24,6 +25,7 @@ def database_status(engine: Engine, last: int = 5) -> dict[str, Any]:
         "labels": [{"origin": o, "label": lab, "count": n} for o, lab, n in by_label],
         "quarantine": {"invalid": by_kind.get("invalid", 0), "conflict": by_kind.get("conflict", 0)},
         "last_batches": [plain_row(b) for b in batches],
+        "pulls": list_cursors(engine),
     }
 
 

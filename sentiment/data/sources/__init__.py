@@ -23,12 +23,14 @@ from sentiment.data.sources.file_inputs import (
     scan_inputs,
 )
 from sentiment.data.sources.file_readers import read_file
+from sentiment.data.sources.live.names import LiveQuery, is_live_source, parse_live_source
 from sentiment.data.sources.replay import split_replay_days
 
 __all__ = [
     "FileInput",
     "InputError",
     "InputPlan",
+    "LiveQuery",
     "Skipped",
     "SourcePlan",
     "SourceSpec",
@@ -43,19 +45,21 @@ __all__ = [
     "archive_inbox_file",
     "DONE_FOLDER",
     "scan_sources",
+    "source_list",
     "split_replay_days",
 ]
 
-SOURCE_FORMS = "synthetic, replay:PATH or file:PATH"
+SOURCE_FORMS = "x:QUERY, bluesky:QUERY, synthetic, replay:PATH or file:PATH"
 
 
 @dataclass(frozen=True)
 class SourceSpec:
     """One thing to ingest: a file input, the synthetic source, or the next day of a replay."""
 
-    kind: str  # "file", "synthetic" or "replay"
+    kind: str  # "file", "synthetic", "replay" or "live"
     file: FileInput | None = None
     path: Path | None = None
+    live: LiveQuery | None = None
     #: a file found in the inbox folder (moved to ``<inbox>/done/`` once ingested)
     from_inbox: bool = False
 
@@ -64,6 +68,8 @@ class SourceSpec:
             return self.file.origin
         if self.kind == "replay":
             return f"replay:{self.path}"
+        if self.kind == "live" and self.live is not None:
+            return self.live.name
         return self.kind
 
 
@@ -83,7 +89,9 @@ def _parse_source(source: str) -> SourcePlan:
     kind, _, rest = source.partition(":")
     kind = kind.strip().lower()
     plan = SourcePlan()
-    if kind == "synthetic" and not rest:
+    if is_live_source(source):
+        plan.specs.append(SourceSpec("live", live=parse_live_source(source)))
+    elif kind == "synthetic" and not rest:
         plan.specs.append(SourceSpec("synthetic"))
     elif kind == "replay" and rest:
         path = Path(rest)
@@ -98,8 +106,16 @@ def _parse_source(source: str) -> SourcePlan:
 
 
 def parse_source(source: str) -> list[SourceSpec]:
-    """Parse ``--source``: ``synthetic``, ``replay:PATH`` or ``file:PATH``."""
+    """Parse ``--source``: ``x:QUERY``, ``bluesky:QUERY``, ``synthetic``, ``replay:PATH`` or ``file:PATH``."""
     return _parse_source(source).specs
+
+
+def source_list(source: str | list[str] | tuple[str, ...] | None) -> list[str]:
+    """The ``source`` parameter as a list: one name, several, or none."""
+    if source is None:
+        return []
+    items = [source] if isinstance(source, str) else list(source)
+    return [str(item).strip() for item in items if str(item).strip()]
 
 
 def read_synthetic(count: int, seed: int) -> SourceBatch:
@@ -155,24 +171,35 @@ def archive_inbox_file(spec: SourceSpec, inbox: Path) -> list[Path]:
     return moved
 
 
-def scan_sources(paths: list[str] | None, source: str | None, inbox: Path) -> SourcePlan:
-    """What one ingest run reads: the given paths and source, or else every file in the inbox;
-    and what it skipped in those folders, with a reason each."""
+def scan_sources(
+    paths: list[str] | None, source: str | list[str] | None, inbox: Path, pull_sources: tuple[str, ...] | list[str] = ()
+) -> SourcePlan:
+    """What one ingest run reads: the given paths and sources, or else every file in the inbox and
+    the configured live queries (``pull_sources``); and what it skipped in those folders, with a
+    reason each. A source named twice is read once."""
     plan = SourcePlan()
     if paths:
         plan.add_files(scan_inputs([Path(p) for p in paths]))
-    if source:
-        parsed = _parse_source(source)
-        plan.specs += parsed.specs
+    sources = source_list(source)
+    for name in sources:
+        parsed = _parse_source(name)
+        plan.specs += [spec for spec in parsed.specs if spec not in plan.specs]
         plan.skipped += parsed.skipped
-    if not paths and not source and inbox.is_dir():
-        found = scan_inputs([inbox])
-        # <inbox>/done holds what was ingested already: not news.
-        found.skipped = [s for s in found.skipped if s.path != inbox / DONE_FOLDER]
-        plan.add_files(found, from_inbox=True)
+    if not paths and not sources:
+        if inbox.is_dir():
+            found = scan_inputs([inbox])
+            # <inbox>/done holds what was ingested already: not news.
+            found.skipped = [s for s in found.skipped if s.path != inbox / DONE_FOLDER]
+            plan.add_files(found, from_inbox=True)
+        for name in pull_sources:
+            spec = SourceSpec("live", live=parse_live_source(name, what="TWEETSENT_PULL_SOURCES"))
+            if spec not in plan.specs:
+                plan.specs.append(spec)
     return plan
 
 
-def plan_sources(paths: list[str] | None, source: str | None, inbox: Path) -> list[SourceSpec]:
+def plan_sources(
+    paths: list[str] | None, source: str | list[str] | None, inbox: Path, pull_sources: tuple[str, ...] | list[str] = ()
+) -> list[SourceSpec]:
     """:func:`scan_sources` without the skipped files."""
-    return scan_sources(paths, source, inbox).specs
+    return scan_sources(paths, source, inbox, pull_sources).specs

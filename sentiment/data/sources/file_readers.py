@@ -271,7 +271,7 @@ def _read_x_api(input: FileInput, text: str) -> Iterator[dict[str, Any]]:
         if problem is not None or not isinstance(page, dict) or not isinstance(page.get("data", []), list):
             yield make_record(source="x_api", location=f"{input.path}{where}", raw=page, problems=[problem or "not an X API v2 response object"])
             continue
-        users = _usernames(page.get("includes"))
+        users = x_usernames(page.get("includes"))
         for i, tweet in enumerate(page.get("data", [])):
             location = f"{input.path}{where}:data[{i}]"
             if not isinstance(tweet, dict):
@@ -294,7 +294,7 @@ def _read_x_api(input: FileInput, text: str) -> Iterator[dict[str, Any]]:
             )
 
 
-def _usernames(includes: Any) -> dict[str, Any]:
+def x_usernames(includes: Any) -> dict[str, Any]:
     """author id -> username from an X API ``includes`` (anything malformed is left out)."""
     users = includes.get("users") if isinstance(includes, dict) else None
     if not isinstance(users, list):
