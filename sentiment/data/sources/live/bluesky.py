@@ -173,7 +173,8 @@ class BlueskySearch:
         limit = max(1, min(100, limit))
         params: dict[str, Any] = {"q": self.query, "sort": "latest", "limit": limit, "since": position.get("since")}
         note = None
-        use_cursor = bool(self.handle and position.get("cursor"))
+        refused = bool(position.get("cursor_refused")) and not self.handle
+        use_cursor = bool(position.get("cursor")) and not refused
         if use_cursor:
             params["cursor"] = position["cursor"]
         else:
@@ -183,7 +184,8 @@ class BlueskySearch:
         except (RequestRefused, CredentialsRefused) as exc:
             if not use_cursor:
                 raise
-            note = f"Bluesky refused the saved cursor ({exc.problem}); paging back in time with until instead"
+            note = f"Bluesky refused the next-page cursor ({exc.problem}); paging back in time with until instead"
+            refused, use_cursor = True, False
             params.pop("cursor")
             params["until"] = position.get("until")
             answer = self.search(params)
@@ -221,6 +223,10 @@ class BlueskySearch:
             step = iso(oldest_late + TICK)
             if fresh == 0 or step == until:  # no progress: step past the shared timestamp
                 step = iso(oldest_sort)
+                note = (
+                    f"a whole page of posts shares the time {step}: paging past it may miss some of them"
+                    + ("" if self.handle else "; log in (TWEETSENT_BLUESKY_HANDLE) to page with cursors")
+                )
             more = step != until
             until = step
         else:
@@ -235,9 +241,12 @@ class BlueskySearch:
                 "pending_newest": iso(pending) if pending else None,
                 "recent": recent,
                 "previous": uris[-MAX_REMEMBERED:],
+                "cursor_refused": refused or None,
             }
         else:
             new = self._caught_up(position, pending, recent)
+            if refused:  # remembered: the next pulls of this query do not ask with a cursor again
+                new["cursor_refused"] = True
         return Page(records, new, not more, read=fresh, note=note)
 
     def _caught_up(self, position: dict[str, Any], pending: datetime | None, recent: dict[str, str]) -> dict[str, Any]:
