@@ -22,6 +22,7 @@ from flows.retrain import retrain
 from sentiment.data.sources.synthetic import SyntheticSpec, write_synthetic_csv
 from sentiment.settings import Rebalance, Settings, choices, setting_help
 from sentiment.store import daily_reports, open_db, retrain_decisions, scores, tweets
+from tests.live_servers import XServer
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -147,13 +148,15 @@ def test_served_deployments_run_from_the_api_like_the_run_button(db_env, tmp_pat
     extra = tmp_path / "new.csv"
     write_synthetic_csv(extra, SyntheticSpec(count=40, seed=99))
 
+    x_api = XServer(token="served-x-token").__enter__()
+    x_api.publish_many(25, text="served delta {i}")
     port = _free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update(
         PREFECT_HOME=str(tmp_path / "prefect-server"), PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_UI_ENABLED="false",
         TWEETSENT_SERVER_PORT=str(port), TWEETSENT_NIGHTLY_CRON="30 1 * * *", TWEETSENT_TIMEZONE="Europe/Berlin",
-        TWEETSENT_RETRAIN_MIN_NEW_LABELS="100000",
+        TWEETSENT_RETRAIN_MIN_NEW_LABELS="100000", TWEETSENT_X_API_URL=x_api.url, TWEETSENT_X_BEARER_TOKEN="served-x-token",
     )
     (tmp_path / "prefect-server").mkdir()
     server = _spawn(["server"], env, tmp_path / "server.log")
@@ -186,19 +189,26 @@ def test_served_deployments_run_from_the_api_like_the_run_button(db_env, tmp_pat
             assert schema["resample_each_epoch"]["description"] == setting_help("resample_each_epoch")
             assert found["retrain/tweetsent"].parameters["resample_each_epoch"] is True
 
+            # the UI's ingest form takes one live query (or several)
+            source_field = found["ingest/tweetsent"].parameter_openapi_schema["properties"]["source"]
+            assert "x:QUERY" in source_field["description"] and any(t.get("type") == "array" for t in source_field["anyOf"])
+            pulled = client.create_flow_run_from_deployment(found["ingest/tweetsent"].id, parameters={"source": ["x:served delta"]})
             run = client.create_flow_run_from_deployment(found["nightly/tweetsent"].id, parameters={"source": f"file:{extra}"})
-            deadline = time.monotonic() + 300
-            while not run.state.is_final() and time.monotonic() < deadline:
-                time.sleep(1)
-                run = client.read_flow_run(run.id)
-            assert run.state.is_completed(), f"{run.state}\n{(tmp_path / 'serve.log').read_text()[-3000:]}"
+            for flow_run in (pulled, run):
+                deadline = time.monotonic() + 300
+                while not flow_run.state.is_final() and time.monotonic() < deadline:
+                    time.sleep(1)
+                    flow_run = client.read_flow_run(flow_run.id)
+                assert flow_run.state.is_completed(), f"{flow_run.state}\n{(tmp_path / 'serve.log').read_text()[-3000:]}"
+            run = flow_run
     finally:
+        x_api.__exit__(None, None, None)
         if served is not None:
             _stop(served)
         _stop(server)
     engine = open_db(Settings())
     with engine.connect() as conn:
-        assert _count(conn, tweets) == 340 and _count(conn, scores) == 340
+        assert _count(conn, tweets) == 365 and _count(conn, scores) == 365  # 25 pulled from X, scored by the nightly run
         assert _count(conn, daily_reports) == 2  # the promotion's re-scoring, then the nightly run
         decision = conn.execute(select(retrain_decisions)).mappings().one()
     assert decision["retrain"] is False and decision["flow_run_id"] == str(run.id)
