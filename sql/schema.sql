@@ -14,9 +14,20 @@ CREATE TABLE ingest_batches (
 	labels_inserted INTEGER NOT NULL, 
 	started_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
 	finished_at TIMESTAMP WITHOUT TIME ZONE, 
+	query TEXT, 
+	pages INTEGER, 
+	rate_limited BOOLEAN, 
+	cursor_before JSON, 
+	cursor_after JSON, 
+	api_errors JSON, 
+	status VARCHAR(16), 
+	error TEXT, 
+	owner VARCHAR(160), 
 	PRIMARY KEY (id), 
 	UNIQUE (fingerprint)
 );
+
+CREATE INDEX ix_ingest_batches_source_query ON ingest_batches (source, query);
 
 CREATE TABLE model_versions (
 	id SERIAL NOT NULL, 
@@ -80,6 +91,24 @@ CREATE TABLE evaluation_reports (
 );
 
 CREATE INDEX ix_evaluation_reports_model_version ON evaluation_reports (model_version_id);
+
+CREATE TABLE pull_cursors (
+	source VARCHAR(16) NOT NULL, 
+	query VARCHAR(512) NOT NULL, 
+	position JSON NOT NULL, 
+	version INTEGER NOT NULL, 
+	newest_id VARCHAR(96), 
+	newest_at TIMESTAMP WITHOUT TIME ZONE, 
+	status VARCHAR(16) NOT NULL, 
+	last_pull_at TIMESTAMP WITHOUT TIME ZONE, 
+	last_batch_id INTEGER, 
+	rate_limit_reset_at TIMESTAMP WITHOUT TIME ZONE, 
+	last_error TEXT, 
+	pulls INTEGER NOT NULL, 
+	posts_stored INTEGER NOT NULL, 
+	PRIMARY KEY (source, query), 
+	FOREIGN KEY(last_batch_id) REFERENCES ingest_batches (id)
+);
 
 CREATE TABLE quarantine (
 	id SERIAL NOT NULL, 

@@ -190,3 +190,10 @@ def test_empty_and_hidden_posts_are_quarantined_with_their_reason(bsky):
     assert summary.rows_inserted == 1
     with open_db(Settings()).connect() as conn:
         assert conn.execute(select(func.count()).select_from(quarantine)).scalar_one() == 0
+
+
+def test_an_appview_that_refuses_logged_out_search_says_to_log_in(bsky):
+    bsky.publish_many(5)
+    bsky.fail(403, times=1, body={"error": "Forbidden", "message": "Request forbidden by administrative rules."})
+    with pytest.raises(CredentialsRefused, match=r"refused the search without login.*TWEETSENT_BLUESKY_HANDLE"):
+        pull()

@@ -162,6 +162,13 @@ class BlueskySearch:
             self.login()
         try:
             return self.client.request("GET", SEARCH_PATH, params=params, token=self._access)
+        except CredentialsRefused as exc:
+            if self.handle or params.get("cursor"):
+                raise
+            raise CredentialsRefused(
+                "Bluesky", f"refused the search without login: {exc.problem}",
+                "set TWEETSENT_BLUESKY_HANDLE and an app password (" + where_to_set(BLUESKY_PASSWORD_BLOCK, BLUESKY_PASSWORD_ENV) + ")",
+            ) from None
         except RequestRefused as exc:
             if exc.code != "ExpiredToken" or not self.handle:
                 raise
