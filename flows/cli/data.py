@@ -57,7 +57,7 @@ def status(json_out: JsonOpt = False, last: Annotated[int, typer.Option(help="Ho
     typer.echo("last batches:")
     print_table(
         info["last_batches"],
-        ["id", "source", "rows_read", "rows_inserted", "rows_duplicate", "rows_quarantined", "label_conflicts", "finished_at", "origin"],
+        ["id", "source", "rows_read", "rows_inserted", "rows_duplicate", "rows_quarantined", "label_conflicts", "status", "finished_at", "origin"],
     )
     if info["pulls"]:
         typer.echo("live queries (cursor and last pull):")
