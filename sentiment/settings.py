@@ -29,6 +29,7 @@ Rebalance = Literal["sqrt-class-weights", "class-weights", "undersample", "overs
 Precision = Literal["auto", "bf16", "fp32"]
 Quantize = Literal["auto", "on", "off"]
 Device = Literal["auto", "cpu", "cuda"]
+LabelStrategy = Literal["uncertainty", "diverse", "random"]
 
 
 def choices(kind: Any) -> tuple[str, ...]:
@@ -129,6 +130,19 @@ class Settings(BaseSettings):
     bluesky_auth_url: str | None = Field(
         None, description="Bluesky server to log in to (the handle's PDS). Default: https://bsky.social with the public AppView, else bluesky_api_url."
     )
+    # --- labelling loop: annotators (Label Studio or CSV), human and weak labels ---
+    label_priority: Annotated[tuple[str, ...], NoDecode] = Field(
+        ("human", "gold", "weak"), description="When a tweet has labels of several origins, training uses the first of this order."
+    )
+    label_strategy: LabelStrategy = Field(
+        "diverse", description="How `tweetsent label export` picks tweets: smallest margin (uncertainty), that spread over the embedding space (diverse), or random."
+    )
+    label_export_count: int = Field(0, ge=0, description="Tweets the nightly run sends to annotators after scoring (0: none).")
+    label_studio_url: str | None = Field(
+        None, description="Label Studio server (http://host:8080); API key: Secret block tweetsent-label-studio-api-key or TWEETSENT_LABEL_STUDIO_API_KEY."
+    )
+    label_studio_project: str = Field("tweetsent", description="Title of the Label Studio project the exports go to (created when missing).")
+    weak_label_weight: float = Field(0.0, ge=0, le=1, description="Loss weight of weak (emoticon) labels in training; 0 leaves them out.")
     # --- model path ---
     epochs: int = Field(3, ge=1, le=100, description="Fine-tuning epochs (the best epoch on validation is kept).")
     batch_size: int = Field(16, ge=1, le=4096, description="Training batch size (docs/experiments/ records how the default was chosen).")
@@ -222,7 +236,7 @@ class Settings(BaseSettings):
             parse_live_source(item, what="TWEETSENT_PULL_SOURCES")
         return tuple(value)
 
-    @field_validator("x_api_url", "bluesky_api_url", "bluesky_auth_url")
+    @field_validator("x_api_url", "bluesky_api_url", "bluesky_auth_url", "label_studio_url")
     @classmethod
     def _check_api_url(cls, value: str | None, info) -> str | None:
         if value is None:
@@ -231,6 +245,18 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")) or len(value) <= len("https://"):
             raise ValueError(f"TWEETSENT_{info.field_name.upper()}={value!r} is not an http(s) URL (e.g. https://api.x.com)")
         return value
+
+    @field_validator("label_priority", mode="before")
+    @classmethod
+    def _split_priority(cls, value: Any) -> Any:
+        return [part.strip().lower() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+
+    @field_validator("label_priority")
+    @classmethod
+    def _check_priority(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if sorted(value) != ["gold", "human", "weak"]:
+            raise ValueError(f"TWEETSENT_LABEL_PRIORITY={','.join(value)!r} must order the three origins human, gold and weak, e.g. human,gold,weak")
+        return tuple(value)
 
     @field_validator("labels", mode="before")
     @classmethod
@@ -278,7 +304,7 @@ class Settings(BaseSettings):
         """The API of `tweetsent server`."""
         return f"http://{self.server_host}:{self.server_port}/api"
 
-    @field_validator("quantize", "precision", "device", "rebalance", mode="before")
+    @field_validator("quantize", "precision", "device", "rebalance", "label_strategy", mode="before")
     @classmethod
     def _lower_choice(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from sentiment.store import labels, tweets
 
 #: When a tweet has labels from several origins, the most trusted one is used.
 ORIGIN_PRIORITY = {"human": 0, "gold": 1, "weak": 2}
+WEAK = "weak"
 
 
 @dataclass
@@ -40,13 +42,18 @@ class LabelledSplit:
             "n_train": len(self.train),
             "n_val": len(self.val),
             "n_test": len(self.test),
+            "origins": dict(sorted(Counter(r["origin"] for r in [*self.train, *self.val]).items())),
+            "human_labels": sum(r["origin"] == "human" for r in [*self.train, *self.val]),
             "test_set_id": self.test_set.id,
             "test_frozen_by_this_run": self.test_frozen_now,
         }
 
 
-def load_labelled(engine: Engine, label_names: Sequence[str]) -> list[dict[str, Any]]:
-    """Every labelled tweet whose label is one of ``label_names``: tweet_id, text, clean_text, label, origin."""
+def load_labelled(engine: Engine, label_names: Sequence[str], priority: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Every labelled tweet whose label is one of ``label_names``: tweet_id, text, clean_text, label,
+    origin; a tweet with labels of several origins gets the first in ``priority`` (default
+    human, gold, weak)."""
+    rank = {origin: i for i, origin in enumerate(priority)} if priority else ORIGIN_PRIORITY
     query = (
         select(tweets.c.id, tweets.c.text, tweets.c.clean_text, labels.c.label, labels.c.origin)
         .join(labels, labels.c.tweet_id == tweets.c.id)
@@ -57,13 +64,20 @@ def load_labelled(engine: Engine, label_names: Sequence[str]) -> list[dict[str, 
     with engine.connect() as conn:
         for tid, text, clean, label, origin in conn.execute(query):
             current = best.get(tid)
-            if current is None or ORIGIN_PRIORITY.get(origin, 9) < ORIGIN_PRIORITY.get(current["origin"], 9):
+            if current is None or rank.get(origin, 9) < rank.get(current["origin"], 9):
                 best[tid] = {"tweet_id": tid, "text": text, "clean_text": clean, "label": label, "origin": origin}
     return list(best.values())
 
 
 def split_labelled(
-    engine: Engine, label_names: Sequence[str], test_fraction: float, val_fraction: float, seed: int, min_test_per_class: int = 1
+    engine: Engine,
+    label_names: Sequence[str],
+    test_fraction: float,
+    val_fraction: float,
+    seed: int,
+    min_test_per_class: int = 1,
+    priority: Sequence[str] | None = None,
+    weak_weight: float = 0.0,
 ) -> LabelledSplit:
     """Train / validation / test. The test set is the label set's current frozen one; without
     one, a stratified ``test_fraction`` is drawn (and checked to hold ``min_test_per_class`` tweets
@@ -71,7 +85,11 @@ def split_labelled(
     The test tweets keep the label they were frozen with, so scores stay comparable even if a
     later annotation changes a tweet's label. The validation split is drawn afresh per run."""
     label_set = ",".join(label_names)
-    rows = load_labelled(engine, label_names)
+    rows = load_labelled(engine, label_names, priority)
+    # Weak (emoticon) labels only ever train, never test or validate; weight w keeps a seeded w share of them.
+    weak = [r for r in rows if r["origin"] == WEAK]
+    rows = [r for r in rows if r["origin"] != WEAK]
+    weak = random.Random(seed).sample(weak, round(len(weak) * weak_weight)) if weak_weight > 0 else []
     if not rows:
         raise UserError(f"labels {label_set}", "no labelled tweets", hint="ingest a labelled file first: tweetsent ingest PATH")
     missing = [name for name in label_names if not any(r["label"] == name for r in rows)]
@@ -87,6 +105,8 @@ def split_labelled(
     in_test = {m["tweet_id"] for m in test_set.rows}
     remaining = [r for r in rows if r["tweet_id"] not in in_test]
     train, val = stratified_split(remaining, val_fraction, seed)
+    in_split = {r["tweet_id"] for r in train} | {r["tweet_id"] for r in val} | in_test
+    train += [r for r in weak if r["tweet_id"] not in in_split]
     return LabelledSplit(train=train, val=val, test=sorted(test, key=lambda r: r["tweet_id"]), test_set=test_set)
 
 

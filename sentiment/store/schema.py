@@ -55,6 +55,8 @@ labels = Table(
     Column("origin", String(16), nullable=False),
     Column("batch_id", Integer, ForeignKey("ingest_batches.id"), nullable=True),
     Column("labeled_at", DateTime, nullable=False),
+    # human labels: who gave it (the annotators of the majority, comma separated)
+    Column("annotator", String(256), nullable=True),
     UniqueConstraint("tweet_id", "origin", name="uq_labels_tweet_origin"),
     # "gold labels per class" from the index alone.
     Index("ix_labels_origin_label", "origin", "label"),
@@ -258,9 +260,55 @@ retrain_decisions = Table(
     Index("ix_retrain_decisions_label_set_decided", "label_set", "decided_at"),
 )
 
+annotation_batches = Table(
+    "annotation_batches",
+    metadata,
+    # One row per `tweetsent label export`: which tweets went to annotators, how they were picked.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("strategy", String(16), nullable=False),  # uncertainty, diverse, random, review
+    Column("label_set", String(256), nullable=False),
+    Column("model_version_id", Integer, ForeignKey("model_versions.id"), nullable=True),
+    Column("requested", Integer, nullable=False),
+    Column("sent", Integer, nullable=False),
+    Column("out_path", Text, nullable=True),
+    Column("label_studio_project", Text, nullable=True),
+)
+
+annotation_tasks = Table(
+    "annotation_tasks",
+    metadata,
+    # The tweets of an export; "pending" until a human label for them is imported.
+    Column("batch_id", Integer, ForeignKey("annotation_batches.id"), primary_key=True),
+    Column("tweet_id", String(96), ForeignKey("tweets.id"), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("predicted", String(32), nullable=True),
+    Column("confidence", Float, nullable=True),
+    Column("margin", Float, nullable=True),
+    Column("sent_at", DateTime, nullable=False),
+    Index("ix_annotation_tasks_tweet_status", "tweet_id", "status"),
+)
+
+annotations = Table(
+    "annotations",
+    metadata,
+    # Every imported annotation, one row per annotator's answer; the human label of a tweet is the
+    # majority of its annotators. ``ref`` names the annotation in its source ("ls:<task>:<id>", or
+    # a hash of a CSV row): importing it again changes nothing.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ref", String(160), nullable=False, unique=True),
+    Column("tweet_id", String(96), ForeignKey("tweets.id"), nullable=False),
+    Column("annotator", String(256), nullable=False),
+    Column("label", String(32), nullable=False),
+    Column("annotated_at", DateTime, nullable=True),
+    Column("batch_id", Integer, ForeignKey("ingest_batches.id"), nullable=False),
+    Column("imported_at", DateTime, nullable=False),
+    Index("ix_annotations_tweet", "tweet_id"),
+)
+
 TABLES: tuple[Table, ...] = (
     tweets, labels, quarantine, ingest_batches, test_tweets, test_sets, model_versions, scores, evaluation_reports, daily_reports,
-    retrain_decisions, pull_cursors,
+    retrain_decisions, pull_cursors, annotation_batches, annotation_tasks, annotations,
 )
 
 

@@ -28,7 +28,7 @@ def test_set_status(settings: Settings) -> dict[str, Any]:
         )
     for row in sets:
         row["model_versions"] = int(evaluated.get(row["id"], 0))
-    rows = load_labelled(engine, settings.labels)
+    rows = [r for r in load_labelled(engine, settings.labels, settings.label_priority) if r["origin"] != "weak"]  # weak labels never test
     status: dict[str, Any] = {"label_set": settings.label_set, "labelled_tweets": len(rows), "test_sets": sets, "renewal": None}
     if sets and rows:
         grown, added = test_sets.renewal(engine, settings.labels, rows, settings.test_fraction, settings.seed)
@@ -42,7 +42,7 @@ def renew_test_set(settings: Settings, min_growth: float = 0.25, force: bool = F
     ``min_growth`` (a share of the current size) unless ``force``."""
     engine = open_db(settings)
     current = test_sets.latest(engine, settings.label_set)
-    rows = load_labelled(engine, settings.labels)
+    rows = [r for r in load_labelled(engine, settings.labels, settings.label_priority) if r["origin"] != "weak"]  # weak labels never test
     grown, added = test_sets.renewal(engine, settings.labels, rows, settings.test_fraction, settings.seed)
     if not added:
         raise UserError(f"test set {current.id if current else '?'}", "no labelled tweets that no champion has trained on: nothing to add")

@@ -42,10 +42,13 @@ def split_for_training(settings: Settings, logger: logging.Logger | logging.Logg
     engine = open_db(settings)
     for version_id in registry.fail_stale_candidates(engine, settings.label_set):
         logger.warning("model v%d: marked failed, its training run ended without finishing", version_id)
-    split = split_labelled(engine, settings.labels, settings.test_fraction, settings.val_fraction, settings.seed, settings.min_test_per_class)
+    split = split_labelled(
+        engine, settings.labels, settings.test_fraction, settings.val_fraction, settings.seed, settings.min_test_per_class,
+        priority=settings.label_priority, weak_weight=settings.weak_label_weight,
+    )
     logger.info(
-        "labelled tweets: %d train, %d validation, %d frozen test%s",
-        len(split.train), len(split.val), len(split.test), " (frozen by this run)" if split.test_frozen_now else "",
+        "labelled tweets: %d train, %d validation, %d frozen test%s; train and validation by origin: %s",
+        len(split.train), len(split.val), len(split.test), " (frozen by this run)" if split.test_frozen_now else "", split.snapshot()["origins"],
     )
     return split
 
