@@ -27,7 +27,7 @@ GPU_POOL = "gpu"
 class DeploymentSpec:
     flow_name: str
     entrypoint: str
-    cron_setting: str
+    cron_setting: str | None  # None: no schedule, runs by hand (or from another flow)
     pool: str
     description: str
 
@@ -36,6 +36,8 @@ SPECS: tuple[DeploymentSpec, ...] = (
     DeploymentSpec("ingest", "flows.ingest.ingest", "ingest_cron", CPU_POOL, "Pull new tweets from the inbox and sources: validate, quarantine bad rows, clean, store."),
     DeploymentSpec("nightly", "flows.nightly.nightly", "nightly_cron", CPU_POOL, "Ingest, score every new tweet with the champion, daily report, decide whether to retrain."),
     DeploymentSpec("retrain", "flows.retrain.retrain", "retrain_cron", GPU_POOL, "Rebalance, fine-tune, evaluate on the frozen test set, promote if it passes the quality gates and beats the champion."),
+    DeploymentSpec("label-export", "flows.labelling.label_export", None, CPU_POOL, "Send the tweets the champion is least sure of to annotators (Label Studio or CSV)."),
+    DeploymentSpec("label-import", "flows.labelling.label_import", None, CPU_POOL, "Store annotators' labels from a Label Studio export or the Label Studio project."),
 )
 
 
@@ -48,6 +50,8 @@ def _flow_object(spec: DeploymentSpec):
 
 def default_parameters(flow_name: str, settings: Settings) -> dict[str, Any]:
     """The run form's starting values: the retrain flow's parameters as the settings fill them."""
+    if flow_name == "label-export":
+        return {"count": settings.label_export_count or 200, "strategy": settings.label_strategy}
     if flow_name != "retrain":
         return {}
     from flows.retrain import parameter_defaults
@@ -56,16 +60,16 @@ def default_parameters(flow_name: str, settings: Settings) -> dict[str, Any]:
 
 
 def build_deployments(settings: Settings, work_pools: bool = False) -> list[Any]:
-    """RunnerDeployments of the three flows with their cron schedules (in ``settings.timezone``)."""
+    """RunnerDeployments of the flows, the scheduled ones with their cron schedules (in ``settings.timezone``)."""
     from prefect.deployments.runner import EntrypointType
     from prefect.schedules import Cron
 
     deployments = []
     for spec in SPECS:
-        cron = getattr(settings, spec.cron_setting)
+        cron = getattr(settings, spec.cron_setting) if spec.cron_setting else None
         deployment = _flow_object(spec).to_deployment(
             name=settings.deployment_name,
-            schedules=[Cron(cron, timezone=settings.timezone)],
+            schedules=[Cron(cron, timezone=settings.timezone)] if cron else [],
             description=spec.description,
             tags=["tweetsent"],
             # Two trainings at once on one machine only thrash; scoring and ingest are overlap-safe.
@@ -134,7 +138,7 @@ def deploy_to_pools(settings: Settings) -> list[dict[str, Any]]:
     for spec, deployment in zip(SPECS, build_deployments(settings, work_pools=True)):
         deployment_id = deployment.apply(work_pool_name=spec.pool)
         out.append({"deployment": f"{spec.flow_name}/{settings.deployment_name}", "id": str(deployment_id), "pool": spec.pool,
-                    "cron": getattr(settings, spec.cron_setting), "timezone": settings.timezone})
+                    "cron": getattr(settings, spec.cron_setting) if spec.cron_setting else None, "timezone": settings.timezone})
     return out
 
 

@@ -53,6 +53,14 @@ def nightly(source: list[str] | str | None = None, paths: list[str] | None = Non
         result = score()
     else:
         result = {"scored": 0, "reason": f"no champion model for labels {settings.label_set}"}
+    if settings.label_export_count and result.get("model_version_id"):
+        from flows.labelling import label_export
+
+        try:  # annotators not reachable is no reason to fail a night's scoring
+            result["label_export"] = label_export(count=settings.label_export_count)
+        except Exception as exc:
+            print(f"label export failed: {exc}")
+            result["label_export"] = {"error": str(exc)}
     if check_retrain:
         result["retrain_decision"] = decide_retrain(result.get("model_version_id"), started if result.get("scored") else None, settings)
     if pull_failure is not None:

@@ -59,6 +59,9 @@ def status(json_out: JsonOpt = False, last: Annotated[int, typer.Option(help="Ho
         info["last_batches"],
         ["id", "source", "rows_read", "rows_inserted", "rows_duplicate", "rows_quarantined", "label_conflicts", "status", "finished_at", "origin"],
     )
+    if info["model_versions"]:
+        typer.echo(f"model versions (labels trained on; {info['annotation_pending']:,} tweets out with annotators):")
+        print_table(info["model_versions"], ["id", "status", "trained_on", "human_labels", "origins"])
     if info["pulls"]:
         typer.echo("live queries (cursor and last pull):")
         rows = [

@@ -15,7 +15,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from flows.cli import data, database, model, ops, testset
+from flows.cli import data, database, label, model, ops, testset
 from flows.cli.common import debug_enabled, describe_error, fail
 
 
@@ -63,6 +63,7 @@ for command in (ops.server, ops.serve, ops.deploy, ops.deployments, ops.decision
     app.command()(command)
 app.add_typer(database.db_app, name="db")
 app.add_typer(testset.test_set_app, name="test-set")
+app.add_typer(label.label_app, name="label")
 app.command("sql")(database.sql_command)
 
 

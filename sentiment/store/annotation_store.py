@@ -15,8 +15,9 @@ PENDING, LABELLED = "pending", "labelled"
 
 
 def _open_candidates(model_version_id: int):
-    """Tweets the version scored that have no human label and are not out with annotators."""
-    human = exists().where(labels.c.tweet_id == scores.c.tweet_id, labels.c.origin == "human")
+    """Tweets the version scored that have no human or gold label (a weak one may be checked) and
+    are not out with annotators."""
+    human = exists().where(labels.c.tweet_id == scores.c.tweet_id, labels.c.origin.in_(["human", "gold"]))
     pending = exists().where(annotation_tasks.c.tweet_id == scores.c.tweet_id, annotation_tasks.c.status == PENDING)
     return and_(scores.c.model_version_id == model_version_id, ~human, ~pending)
 

@@ -6,9 +6,10 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from sentiment.store.annotation_store import pending_count
 from sentiment.store.engine import plain_row, table_counts
 from sentiment.store.pulls import list_cursors
-from sentiment.store.schema import ingest_batches, labels, quarantine
+from sentiment.store.schema import ingest_batches, labels, model_versions, quarantine
 
 
 def database_status(engine: Engine, last: int = 5) -> dict[str, Any]:
@@ -20,12 +21,22 @@ def database_status(engine: Engine, last: int = 5) -> dict[str, Any]:
         ).all()
         by_kind = dict(conn.execute(select(quarantine.c.kind, func.count()).group_by(quarantine.c.kind)).tuples().all())
         batches = conn.execute(select(ingest_batches).order_by(ingest_batches.c.id.desc()).limit(last)).mappings().all()
+        versions = conn.execute(
+            select(model_versions.c.id, model_versions.c.status, model_versions.c.data_snapshot).order_by(model_versions.c.id.desc()).limit(last)
+        ).all()
     return {
         "tables": counts,
         "labels": [{"origin": o, "label": lab, "count": n} for o, lab, n in by_label],
         "quarantine": {"invalid": by_kind.get("invalid", 0), "conflict": by_kind.get("conflict", 0)},
         "last_batches": [plain_row(b) for b in batches],
         "pulls": list_cursors(engine),
+        # what each recent model version was trained on (train + validation), by label origin
+        "model_versions": [
+            {"id": vid, "status": status, "trained_on": (snap or {}).get("n_train", 0) + (snap or {}).get("n_val", 0),
+             "human_labels": (snap or {}).get("human_labels", 0), "origins": (snap or {}).get("origins")}
+            for vid, status, snap in versions
+        ],
+        "annotation_pending": pending_count(engine),
     }
 
 

@@ -24,15 +24,22 @@ from sentiment.usecases.labelling import export_for_annotation, import_annotatio
 LABELS = ("negative", "neutral", "positive")
 
 
+TRUTH: dict[str, str] = {}
+
+
 @pytest.fixture
 def scored(db_env, monkeypatch):
-    """300 synthetic tweets with gold labels, all scored by a champion row."""
+    """300 synthetic tweets, all scored by a champion row; 50 keep their gold label, the rest are
+    unlabelled (their generator labels are what the annotators "say", see :func:`gold`)."""
     monkeypatch.setenv("TWEETSENT_NO_SECRET_BLOCKS", "1")
     settings = Settings()
     engine = open_db(settings)
     store_batch(engine, prepare_batch(read_synthetic(300, 5), LABELS, 1000))
     now = utcnow()
     with engine.begin() as conn:
+        TRUTH.clear()
+        TRUTH.update(conn.execute(select(labels.c.tweet_id, labels.c.label).where(labels.c.origin == "gold")).tuples().all())
+        conn.execute(labels.delete().where(labels.c.tweet_id.not_in(sorted(TRUTH)[:50])))
         vid = conn.execute(model_versions.insert().values(created_at=now, base_checkpoint="x", artifact_path="/nowhere", label_set=",".join(LABELS),
                                                           hyperparameters={}, data_snapshot={}, status="champion")).inserted_primary_key[0]
         rng = random.Random(1)
@@ -47,8 +54,13 @@ def scored(db_env, monkeypatch):
 
 
 def gold() -> dict[str, str]:
+    """The generator's label of every tweet: what annotators answer by rule."""
+    return dict(TRUTH)
+
+
+def kept_gold() -> list[str]:
     with open_db(Settings()).connect() as conn:
-        return dict(conn.execute(select(labels.c.tweet_id, labels.c.label).where(labels.c.origin == "gold")).tuples().all())
+        return sorted(conn.execute(select(labels.c.tweet_id).where(labels.c.origin == "gold")).scalars())
 
 
 def human() -> dict[str, tuple[str, str]]:
@@ -101,17 +113,20 @@ def test_round_trip_through_label_studio_json(scored, tmp_path):
         if i == 2:
             return [("ann@x.org", "Sarcastic")]  # not a choice of the config
         if i == 3:
-            return [("ann@x.org", flip[truth[tid]]), ("bob@x.org", flip[truth[tid]]), ("cy@x.org", truth[tid])]  # majority disagrees with gold
+            return [("ann@x.org", flip[truth[tid]]), ("bob@x.org", flip[truth[tid]]), ("cy@x.org", truth[tid])]  # a majority
         return [("ann@x.org", truth[tid].upper()), ("bob@x.org", truth[tid])]  # case does not matter
 
     export = full_export(tasks, answer) + [{"id": 99, "data": {"text": "?", "tweet_id": "x:424242"}, "annotations": [{"id": 5, "completed_by": 1, "result": [{"from_name": "sentiment", "type": "choices", "value": {"choices": ["neutral"]}}]}]}]
+    # a gold-labelled tweet (sent for review) on which the annotator disagrees with the gold label
+    reviewed = kept_gold()[0]
+    export.append({"id": 98, "data": {"text": "?", "tweet_id": reviewed}, "annotations": [{"id": 6, "completed_by": 2, "result": [{"from_name": "sentiment", "type": "choices", "value": {"choices": [flip[truth[reviewed]]]}}]}]})
     path = tmp_path / "project-7-at-2026-12-04.json"
     path.write_text(json.dumps(export))
     summary = import_annotations(scored, path)
     answers = sum(len(t["annotations"]) for t in export)
     assert summary.rows_read == answers == summary.rows_inserted + summary.rows_duplicate + summary.rows_quarantined
     assert summary.rows_quarantined == 3  # cancelled, unknown choice, unknown tweet id
-    assert summary.labels_inserted == 27  # 30 tweets less the tie, the cancelled and the unknown choice
+    assert summary.labels_inserted == 28  # 30 tweets less the tie, the cancelled and the unknown choice; the reviewed one
     got = human()
     ids = [t["data"]["tweet_id"] for t in tasks]
     assert ids[0] not in got and ids[1] not in got and ids[2] not in got
