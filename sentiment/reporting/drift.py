@@ -115,7 +115,8 @@ def _newest_version(conn, label_set: str) -> dict[str, Any] | None:
 
 
 def count_new_labels(conn, label_names: Sequence[str], since: datetime | None) -> int:
-    query = select(func.count(func.distinct(labels.c.tweet_id))).where(labels.c.label.in_(list(label_names)))
+    """Tweets labelled (gold or human) since ``since``; weak labels do not count."""
+    query = select(func.count(func.distinct(labels.c.tweet_id))).where(labels.c.label.in_(list(label_names)), labels.c.origin != "weak")
     if since is not None:
         query = query.where(labels.c.labeled_at > since)
     return conn.execute(query).scalar_one()

@@ -83,15 +83,24 @@ def export_for_annotation(
         raise UserError(f"--count {count}", "must be at least 1")
     champion = require_champion(settings)
     rows = pick_tweets(settings, champion, count, strategy, logger)
+    return send_to_annotators(settings, rows, strategy, count, out, to_label_studio, champion["id"], logger)
+
+
+def send_to_annotators(
+    settings: Settings, rows: list[dict[str, Any]], strategy: str, requested: int, out: Path | None, to_label_studio: bool | None,
+    model_version_id: int | None, logger=log,
+) -> dict[str, Any]:
+    """Write the task JSON, labelling config and CSV for ``rows``; import them into Label Studio
+    when configured; record the annotation batch. A row's ``label`` becomes the pre-annotation."""
     now = utcnow()
     out = Path(out) if out else settings.home / "annotation" / f"export-{now:%Y%m%d-%H%M%S}-{strategy}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    version = f"tweetsent-v{champion['id']}"
-    tasks = [formats.task_for(r["tweet_id"], r["text"], r["label"], r["confidence"], version) for r in rows]
+    version = f"tweetsent-v{model_version_id}" if model_version_id else "tweetsent"
+    tasks = [formats.task_for(r["tweet_id"], r["text"], r.get("label"), r.get("confidence"), version) for r in rows]
     out.write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
     out.with_suffix(".xml").write_text(formats.labelling_config(settings.labels), encoding="utf-8")
     out.with_suffix(".csv").write_text(
-        formats.csv_text([{"tweet_id": r["tweet_id"], "text": r["text"], "predicted": r["label"], "confidence": round(r["confidence"], 4)} for r in rows]),
+        formats.csv_text([{"tweet_id": r["tweet_id"], "text": r["text"], "predicted": r.get("label"), "confidence": round(r["confidence"], 4) if r.get("confidence") is not None else None} for r in rows]),
         encoding="utf-8",
     )
     project = None
@@ -107,14 +116,41 @@ def export_for_annotation(
         project = f"{settings.label_studio_url}/projects/{project_id}"
         logger.info("Label Studio project %s: %d new tasks", project, sent_to_ls)
     batch_id = store.record_export(
-        open_db(settings), strategy=strategy, label_set=settings.label_set, model_version_id=champion["id"], requested=count, rows=rows,
+        open_db(settings), strategy=strategy, label_set=settings.label_set, model_version_id=model_version_id, requested=requested, rows=rows,
         out_path=str(out), project=project, now=now,
     )
+    margins = [r["margin"] for r in rows if r.get("margin") is not None]
     return {
-        "annotation_batch": batch_id, "strategy": strategy, "requested": count, "sent": len(rows), "model_version_id": champion["id"],
+        "annotation_batch": batch_id, "strategy": strategy, "requested": requested, "sent": len(rows), "model_version_id": model_version_id,
         "tasks": str(out), "config": str(out.with_suffix(".xml")), "csv": str(out.with_suffix(".csv")), "label_studio_project": project,
-        "label_studio_new_tasks": sent_to_ls, "mean_margin": round(float(np.mean([r["margin"] for r in rows])), 4) if rows else None,
+        "label_studio_new_tasks": sent_to_ls, "mean_margin": round(float(np.mean(margins)), 4) if margins else None,
     }
+
+
+def review_gold_labels(settings: Settings, count: int, out: Path | None = None, to_label_studio: bool | None = None, logger=log) -> dict[str, Any]:
+    """Find gold labels that are likely wrong (:mod:`sentiment.annotation.review`) and send the
+    ``count`` most suspect to annotators for re-labelling, without a pre-annotation (blind)."""
+    from sentiment.annotation.review import find_suspect_labels
+    from sentiment.data.datasets import load_labelled
+
+    rows = [r for r in load_labelled(open_db(settings), settings.labels, ("gold", "human", "weak")) if r["origin"] == "gold"]
+    suspects = find_suspect_labels(rows, settings.labels, settings.seed)
+    logger.info("%d of %d gold labels look wrong (out-of-fold confident learning)", len(suspects), len(rows))
+    chosen = [{"tweet_id": r["tweet_id"], "text": r["text"], "label": None, "confidence": None} for r in suspects[:count]]
+    result = send_to_annotators(settings, chosen, "review", count, out, to_label_studio, None, logger) if chosen else {"sent": 0}
+    result["suspects"] = len(suspects)
+    result["gold_labels"] = len(rows)
+    result["sample"] = [{k: r[k] for k in ("tweet_id", "text", "label", "suggested", "given_probability")} for r in suspects[:10]]
+    return result
+
+
+def weak_labels(settings: Settings, logger=log) -> dict[str, int]:
+    """Weak labels for unlabelled tweets with unambiguous emoticons or emoji (never neutral)."""
+    from sentiment.annotation.weak import label_weak
+
+    counts = label_weak(open_db(settings), settings.labels)
+    logger.info("weak labels: %s", dict(counts))
+    return dict(counts)
 
 
 def import_annotations(settings: Settings, path: Path | None = None, from_label_studio: bool = False, logger=log) -> BatchSummary:
