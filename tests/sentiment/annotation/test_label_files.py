@@ -17,6 +17,7 @@ from sentiment.annotation.formats import read_answers
 from sentiment.clock import utcnow
 from sentiment.data.ingest import prepare_batch, store_batch
 from sentiment.data.sources import read_synthetic
+from sentiment.reporting.drift import count_new_labels
 from sentiment.settings import Settings
 from sentiment.store import annotation_tasks, labels, model_versions, open_db, quarantine, scores, tweets
 from sentiment.usecases.labelling import export_for_annotation, import_annotations
@@ -122,7 +123,10 @@ def test_round_trip_through_label_studio_json(scored, tmp_path):
     export.append({"id": 98, "data": {"text": "?", "tweet_id": reviewed}, "annotations": [{"id": 6, "completed_by": 2, "result": [{"from_name": "sentiment", "type": "choices", "value": {"choices": [flip[truth[reviewed]]]}}]}]})
     path = tmp_path / "project-7-at-2026-12-04.json"
     path.write_text(json.dumps(export))
+    before = utcnow()
     summary = import_annotations(scored, path)
+    with open_db(scored).connect() as conn:
+        assert count_new_labels(conn, LABELS, before) == summary.labels_inserted  # human labels count towards the retrain trigger
     answers = sum(len(t["annotations"]) for t in export)
     assert summary.rows_read == answers == summary.rows_inserted + summary.rows_duplicate + summary.rows_quarantined
     assert summary.rows_quarantined == 3  # cancelled, unknown choice, unknown tweet id
