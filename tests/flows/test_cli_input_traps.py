@@ -158,8 +158,16 @@ CASES = {
 }
 
 
+#: The traps whose values reach the database in a form PostgreSQL treats differently from SQLite
+#: (NUL bytes, lone surrogates, huge raw rows, conflicts); the others are about reading the file,
+#: which does not depend on the database, and run on SQLite only (keeps CI within its time).
+ON_POSTGRESQL = {"NUL byte in the author column", "broken JSON line with a NUL byte", "lone surrogate in JSON", "100k-deep nested JSON line", "same id, different text"}
+
+
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_trap_file_is_ingested_with_every_row_accounted_for(case, db_env, prefect_server, tmp_path):
+    if "TWEETSENT_DB_SCHEMA" in db_env and case not in ON_POSTGRESQL:
+        pytest.skip("reading this file does not depend on the database: SQLite covers it")
     name, content, counts, expected_quarantine, expected_tweets = CASES[case]
     path = tmp_path / name
     if isinstance(content, bytes):
