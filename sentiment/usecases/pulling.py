@@ -40,6 +40,8 @@ from sentiment.store.pulls import close_pull, load_cursor, mark_interrupted, ope
 FORMATS = {"x": "x_api_v2_recent_search", "bluesky": "bluesky_search_posts"}
 #: Rate-limit waits within one pull before it ends instead.
 MAX_WAITS = 3
+#: Pages in a row without a post before a pull stops (status ``more``: the next run goes on).
+MAX_EMPTY_PAGES = 10
 MAX_KEPT_ERRORS = 200
 
 
@@ -145,7 +147,7 @@ def pull_live(
         log(f"{live.name}: the last pull was rate limited until {cursor['rate_limit_reset_at']:%Y-%m-%d %H:%M:%S} UTC; resuming from its cursor")
     status, error, reset_at = "caught_up", None, None
     errors: list[dict[str, Any]] = []
-    waits = 0
+    waits = empty = 0
     try:
         while True:
             remaining = settings.pull_max_posts - summary.rows_read
@@ -183,6 +185,11 @@ def pull_live(
             version += 1
             position = page.position
             if page.done:
+                break
+            empty = empty + 1 if not page.read else 0
+            if empty >= MAX_EMPTY_PAGES:
+                status = "more"
+                log(f"{live.name}: {empty} pages in a row without a post; stopping here, the next run goes on from the cursor")
                 break
     except UserError as exc:
         status, error = "failed", exc.line()

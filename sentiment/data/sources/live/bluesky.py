@@ -224,20 +224,24 @@ class BlueskySearch:
         if pending is not None:  # only the posts near the newest one can be returned again next pull
             edge = pending - self.overlap
             recent = dict(sorted(((u, t) for u, t in recent.items() if _parse(t) and _parse(t) >= edge), key=lambda kv: kv[1], reverse=True)[:MAX_REMEMBERED])
-        more = bool(posts) and (bool(body.get("cursor")) or len(posts) >= limit)
+        cursor_next = body.get("cursor") if isinstance(body.get("cursor"), str) and body.get("cursor") else None
         until = position.get("until")
-        if more and oldest_late is not None:
+        until_moves = False
+        if posts and oldest_late is not None:
             step = iso(oldest_late + TICK)
             if fresh == 0 or step == until:  # no progress: step past the shared timestamp
                 step = iso(oldest_sort)
-                note = (
-                    f"a whole page of posts shares the time {step}: paging past it may miss some of them"
-                    + ("" if self.handle else "; log in (TWEETSENT_BLUESKY_HANDLE) to page with cursors")
-                )
-            more = step != until
-            until = step
+                if not (cursor_next and (self.handle or not refused)):
+                    note = (
+                        f"a whole page of posts shares the time {step}: paging past it may miss some of them"
+                        + ("" if self.handle else "; log in (TWEETSENT_BLUESKY_HANDLE) to page with cursors")
+                    )
+            until_moves, until = step != until, step
+        if cursor_next and (self.handle or not refused):
+            # follow the cursor (an empty page with a new cursor is not the end: results can be filtered)
+            more = cursor_next != params.get("cursor")
         else:
-            more = more and isinstance(body.get("cursor"), str) and use_cursor
+            more = bool(posts) and (bool(cursor_next) or len(posts) >= limit) and until_moves
         if more:
             new = {
                 "since": position.get("since"),

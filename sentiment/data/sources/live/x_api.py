@@ -139,7 +139,7 @@ class XSearch:
         oldest = min(ids) if ids else position.get("oldest_id")
         next_token = meta.get("next_token") if isinstance(meta.get("next_token"), str) and meta.get("next_token") else None
         since = int(position["since_id"]) if position.get("since_id") else 0
-        if next_token and read:
+        if next_token:  # a page can be empty (filtered) and still not be the last
             new = {"since_id": position.get("since_id"), "next_token": next_token, "pending_newest_id": str(pending) if pending else None, "oldest_id": str(oldest) if oldest else None}
             done = False
         else:
