@@ -172,6 +172,8 @@ class SentimentClassifier:
         self.precision = precision
         #: for a new classifier: "identity" when the checkpoint's untrained pooler was reset
         self.pooler_init: str | None = None
+        #: temperature scaling (fitted on the validation split after training): softmax(logits / T)
+        self.temperature: float = 1.0
 
     @property
     def quantized(self) -> bool:
@@ -269,7 +271,9 @@ class SentimentClassifier:
             model = quantize_int8(model)
         elif mode == "bf16" and target.type == "cpu":
             model = model.to(torch.bfloat16)
-        return cls(model, AutoTokenizer.from_pretrained(folder, use_fast=True), config, precision=mode)
+        loaded = cls(model, AutoTokenizer.from_pretrained(folder, use_fast=True), config, precision=mode)
+        loaded.temperature = float((meta.get("calibration") or {}).get("temperature", 1.0))
+        return loaded
 
     def int8_copy(self) -> SentimentClassifier:
         """This classifier with int8 Linear layers (for checking what quantization costs)."""
@@ -277,7 +281,9 @@ class SentimentClassifier:
 
         # quantize_int8 copies the model; a CUDA model is copied to the CPU first, left where it is.
         source = self.model if self.device.type == "cpu" else copy.deepcopy(self.model).to("cpu")
-        return SentimentClassifier(quantize_int8(source.eval()), self.tokenizer, self.config, precision="int8")
+        copied = SentimentClassifier(quantize_int8(source.eval()), self.tokenizer, self.config, precision="int8")
+        copied.temperature = self.temperature
+        return copied
 
     def bf16_copy(self) -> SentimentClassifier:
         """This classifier with bf16 weights on the CPU (for checking what bf16 scoring costs)."""
@@ -285,7 +291,9 @@ class SentimentClassifier:
 
         import torch
 
-        return SentimentClassifier(copy.deepcopy(self.model).to("cpu", torch.bfloat16).eval(), self.tokenizer, self.config, precision="bf16")
+        copied = SentimentClassifier(copy.deepcopy(self.model).to("cpu", torch.bfloat16).eval(), self.tokenizer, self.config, precision="bf16")
+        copied.temperature = self.temperature
+        return copied
 
     def token_lengths(self, texts: Sequence[str]) -> list[int]:
         """Token counts (with special tokens, untruncated) for choosing max_length and sorting batches."""
@@ -330,7 +338,7 @@ class SentimentClassifier:
                 input_ids, mask = padded_batch(self.tokenizer, ids, index)
                 with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda" and self.precision == "bf16"):
                     logits = self.model(input_ids=input_ids.to(device), attention_mask=mask.to(device)).logits
-                out[index] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+                out[index] = torch.softmax(logits.float() / self.temperature, dim=-1).cpu().numpy()
         return out
 
     def predict(self, texts: Sequence[str], batch_size: int = 64) -> list[str]:

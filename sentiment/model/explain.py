@@ -77,7 +77,7 @@ def explain_text(classifier, clean_text: str, n_steps: int = 64) -> Explanation:
     with torch.no_grad():
         logits = forward(input_ids, mask)[0].float()
         base_logits = forward(baseline, mask)[0].float()
-    probs = torch.softmax(logits, -1).tolist()
+    probs = torch.softmax(logits / classifier.temperature, -1).tolist()  # as scoring stores them
     embeddings = model.get_input_embeddings()
     ig = LayerIntegratedGradients(forward, embeddings)
     tokens = tokenizer.convert_ids_to_tokens(input_ids[0].tolist())

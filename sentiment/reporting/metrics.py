@@ -285,6 +285,19 @@ def render_report_markdown(
             _table(["baseline", "macro-F1", "accuracy"], base_rows, ["---", "---:", "---:"]),
             _table(["gate", "result", "numbers"], gate_rows, ["---", "---", "---"]),
         ]
+    calibration = (quality or {}).get("calibration")
+    if calibration and "test_ece_after" in calibration:
+        parts += [
+            "## Calibration",
+            f"Temperature scaling (T = {calibration.get('temperature', 1.0):.3f}, fitted on the validation split) is applied when scoring, "
+            "so the stored probabilities are the calibrated ones; predictions do not change. Expected calibration error (15 bins):",
+            _table(
+                ["", "raw", "temperature-scaled"],
+                [["validation", f"{calibration.get('val_ece_before', float('nan')):.4f}", f"{calibration.get('val_ece_after', float('nan')):.4f}"],
+                 ["test", f"{calibration['test_ece_before']:.4f}", f"{calibration['test_ece_after']:.4f}"]],
+                ["---", "---:", "---:"],
+            ),
+        ]
     parts += ["## Model", _key_value_table(model), "## Data", _key_value_table(dataset)]
 
     right = ["---", "---:", "---:", "---:", "---:"]

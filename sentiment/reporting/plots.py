@@ -186,3 +186,20 @@ def plot_label_shares(
     if len(days) <= 31:
         ax.set_title("numbers above the bars: predictions that day", fontsize="small", color="dimgrey", pad=14)
     return _save(fig, path)
+
+
+def plot_reliability(before: Sequence[dict], after: Sequence[dict], path: Path, title: str = "Reliability") -> Path:
+    """Reliability diagram: accuracy against confidence per bin, without and with the temperature."""
+    fig = _new_figure(5.0, 4.2)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1, label="perfectly calibrated")
+    for bins, name, marker in ((before, "raw", "o"), (after, "temperature-scaled (stored)", "s")):
+        if bins:
+            ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], marker=marker, label=name)
+    ax.set_xlabel("confidence (top probability)")
+    ax.set_ylabel("accuracy")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_title(title)
+    ax.legend(loc="upper left", fontsize=8)
+    return _save(fig, path)

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, select
 
 from sentiment.clock import utcnow
 from sentiment.reporting.metrics import Metrics, render_report_markdown
-from sentiment.reporting.plots import plot_confusion_matrix, plot_label_shares, plot_training_curves
+from sentiment.reporting.plots import plot_confusion_matrix, plot_label_shares, plot_reliability, plot_training_curves
 from sentiment.store import daily_reports, evaluation_reports, scores, tweets, write_transaction
 
 
@@ -48,6 +48,10 @@ def write_evaluation_report(
     if history:
         plot_training_curves(history, folder / "training_curves.png", title=f"v{version['id']} training")
         images["training curves"] = "training_curves.png"
+    calibration = (version.get("metrics") or {}).get("calibration")
+    if calibration and calibration.get("reliability_after"):
+        plot_reliability(calibration.get("reliability_before") or [], calibration["reliability_after"], folder / "reliability.png", title=f"v{version['id']} calibration")
+        images["reliability diagram"] = "reliability.png"
     hyper = version.get("hyperparameters") or {}
     model_info = {
         "version": version["id"],

@@ -51,6 +51,20 @@ def test_set_of(split: LabelledSplit) -> tuple[list[str], list[str]]:
     return texts_for(split.test), [r["label"] for r in split.test]
 
 
+def calibration_on(proba: np.ndarray, gold: list[str], labels: tuple[str, ...], temperature: float, fitted: dict[str, Any] | None) -> dict[str, Any]:
+    """ECE of the stored (temperature-scaled) probabilities and of the raw ones, on these tweets,
+    with the reliability bins of both (for the report's diagram)."""
+    from sentiment.reporting.calibration import ece, reliability, rescale
+
+    y = [labels.index(g) if g in labels else -1 for g in gold]
+    raw = rescale(proba, temperature)
+    return {
+        **(fitted or {"temperature": temperature}),
+        "test_ece_before": ece(raw, y), "test_ece_after": ece(proba, y),
+        "reliability_before": reliability(raw, y), "reliability_after": reliability(proba, y),
+    }
+
+
 def evaluate_version(
     settings: Settings,
     version_id: int,
@@ -72,13 +86,19 @@ def evaluate_version(
         return evaluation
     meta = SentimentClassifier.read_meta(Path(row["artifact_path"]))
     training = meta.get("training", {})
-    registry.record_results(open_db(settings), version_id, metrics.to_dict(), training.get("seconds"), test_set_id=test_set_id)
+    recorded = metrics.to_dict()
+    recorded["calibration"] = calibration_on(proba, gold, labels, classifier.temperature, meta.get("calibration"))
+    registry.record_results(open_db(settings), version_id, recorded, training.get("seconds"), test_set_id=test_set_id)
+    logger.info(
+        "model v%d calibration on the test set: ECE %.4f without the temperature, %.4f with T=%.3f",
+        version_id, recorded["calibration"]["test_ece_before"], recorded["calibration"]["test_ece_after"], classifier.temperature,
+    )
     logger.info("model v%d on test set %s: accuracy %.4f, macro-F1 %.4f", version_id, test_set_id, metrics.accuracy, metrics.macro_f1)
     checks = evaluation.checks
     offsets = training.get("extra", {}).get("logit_offsets")
     if offsets is not None:
         # The same model without the prior correction (the balanced decision rule), for comparison.
-        balanced = np.log(np.clip(proba, 1e-12, None)) - np.asarray(offsets)
+        balanced = np.log(np.clip(proba, 1e-12, None)) * classifier.temperature - np.asarray(offsets)
         uncorrected = compute_metrics(gold, [labels[i] for i in balanced.argmax(axis=1)], settings.labels)
         checks["prior_correction_check"] = {
             "accuracy": metrics.accuracy, "macro_f1": metrics.macro_f1,

@@ -78,6 +78,22 @@ def prior_record(data: Rebalanced, settings: Settings) -> dict[str, Any]:
     }
 
 
+def calibrate(classifier: SentimentClassifier, split: LabelledSplit, settings: Settings) -> dict[str, Any]:
+    """Fit the temperature on the validation split and set it on ``classifier`` (scoring applies
+    it, so the stored probabilities are calibrated); the ECE before and after, on validation."""
+    from sentiment.reporting.calibration import ece, fit_temperature, rescale
+
+    classifier.temperature = 1.0
+    probs = classifier.predict_proba(texts_for(split.val), batch_size=settings.score_batch_size)
+    y = [settings.labels.index(r["label"]) for r in split.val]
+    temperature = fit_temperature(probs, y)
+    classifier.temperature = temperature
+    return {
+        "method": "temperature scaling (validation NLL)", "temperature": temperature, "val_n": len(y),
+        "val_ece_before": ece(probs, y), "val_ece_after": ece(rescale(probs, 1 / temperature), y),
+    }
+
+
 def save_complete(classifier: SentimentClassifier, folder: Path, meta: dict[str, Any]) -> None:
     """Write the model under a temporary name and rename it when complete: a run killed while
     saving leaves no half-written folder behind under the version's name."""
@@ -135,7 +151,15 @@ def train_candidate(
             logit_offsets=[hyper["prior_correction"]["offsets"][label] for label in settings.labels] if settings.prior_correction else None,
         )
         training = result.to_dict()
-        save_complete(classifier, Path(folder), {"model_version_id": version_id, "training": training, "hyperparameters": hyper, "data_snapshot": snapshot})
+        calibration = calibrate(classifier, split, settings)
+        logger.info(
+            "model v%d: temperature %.3f fitted on %d validation tweets (ECE %.4f -> %.4f)",
+            version_id, calibration["temperature"], calibration["val_n"], calibration["val_ece_before"], calibration["val_ece_after"],
+        )
+        save_complete(
+            classifier, Path(folder),
+            {"model_version_id": version_id, "training": training, "hyperparameters": hyper, "data_snapshot": snapshot, "calibration": calibration},
+        )
     except BaseException as exc:  # KeyboardInterrupt too: the row must not stay a silent candidate
         registry.mark_failed(engine, version_id, f"{type(exc).__name__}: {exc}")
         raise

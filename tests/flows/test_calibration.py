@@ -1,0 +1,43 @@
+"""Temperature scaling (issue 17): fitted on the validation split by every training run, recorded
+in the model folder and the database, applied when scoring; the report shows ECE before and after
+with a reliability diagram; ``predict`` gives exactly the stored score."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from flows.ingest import ingest
+from flows.retrain import retrain
+from sentiment.model.classifier import SentimentClassifier
+from sentiment.settings import Settings
+from sentiment.store import evaluation_reports, model_versions, open_db, scores, tweets
+from sentiment.usecases.predicting import predict
+
+pytestmark = pytest.mark.usefixtures("small_model")
+
+
+def test_temperature_is_fitted_recorded_applied_and_reported(db_env):
+    ingest(source="synthetic")
+    result = retrain()
+    engine = open_db(Settings())
+    with engine.connect() as conn:
+        version = conn.execute(select(model_versions).where(model_versions.c.id == result["version_id"])).mappings().one()
+        report = conn.execute(select(evaluation_reports.c.report_path).where(evaluation_reports.c.model_version_id == version["id"])).scalar_one()
+        stored = conn.execute(
+            select(tweets.c.text, scores.c.probabilities).join(scores, scores.c.tweet_id == tweets.c.id).where(scores.c.model_version_id == version["id"]).limit(5)
+        ).all()
+    calibration = version["metrics"]["calibration"]
+    meta = SentimentClassifier.read_meta(Path(version["artifact_path"]))
+    assert meta["calibration"]["temperature"] == calibration["temperature"] > 0
+    assert {"val_ece_before", "val_ece_after", "test_ece_before", "test_ece_after"} <= set(calibration)
+    assert calibration["val_ece_after"] <= calibration["val_ece_before"] + 1e-9  # fitted there: never worse on validation
+    text = Path(report).read_text()
+    assert "## Calibration" in text and "reliability.png" in text and (Path(report).parent / "reliability.png").is_file()
+    # the stored probabilities are the temperature-scaled ones, and predict() gives them
+    again = predict([t for t, _ in stored], model=f"v{version['id']}")
+    for (_, probs), fresh in zip(stored, again):
+        assert np.allclose([probs[k] for k in sorted(probs)], [fresh["probabilities"][k] for k in sorted(probs)], atol=1e-4)
