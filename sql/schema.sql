@@ -62,6 +62,20 @@ CREATE TABLE test_sets (
 
 CREATE INDEX ix_test_sets_label_set ON test_sets (label_set, id);
 
+CREATE TABLE annotation_batches (
+	id SERIAL NOT NULL, 
+	created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+	strategy VARCHAR(16) NOT NULL, 
+	label_set VARCHAR(256) NOT NULL, 
+	model_version_id INTEGER, 
+	requested INTEGER NOT NULL, 
+	sent INTEGER NOT NULL, 
+	out_path TEXT, 
+	label_studio_project TEXT, 
+	PRIMARY KEY (id), 
+	FOREIGN KEY(model_version_id) REFERENCES model_versions (id)
+);
+
 CREATE TABLE daily_reports (
 	id SERIAL NOT NULL, 
 	created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
@@ -165,6 +179,38 @@ CREATE INDEX ix_tweets_batch_id ON tweets (batch_id);
 
 CREATE INDEX ix_tweets_created_at ON tweets (created_at);
 
+CREATE TABLE annotation_tasks (
+	batch_id INTEGER NOT NULL, 
+	tweet_id VARCHAR(96) NOT NULL, 
+	status VARCHAR(16) NOT NULL, 
+	predicted VARCHAR(32), 
+	confidence FLOAT, 
+	margin FLOAT, 
+	sent_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+	PRIMARY KEY (batch_id, tweet_id), 
+	FOREIGN KEY(batch_id) REFERENCES annotation_batches (id), 
+	FOREIGN KEY(tweet_id) REFERENCES tweets (id)
+);
+
+CREATE INDEX ix_annotation_tasks_tweet_status ON annotation_tasks (tweet_id, status);
+
+CREATE TABLE annotations (
+	id SERIAL NOT NULL, 
+	ref VARCHAR(160) NOT NULL, 
+	tweet_id VARCHAR(96) NOT NULL, 
+	annotator VARCHAR(256) NOT NULL, 
+	label VARCHAR(32) NOT NULL, 
+	annotated_at TIMESTAMP WITHOUT TIME ZONE, 
+	batch_id INTEGER NOT NULL, 
+	imported_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+	PRIMARY KEY (id), 
+	UNIQUE (ref), 
+	FOREIGN KEY(tweet_id) REFERENCES tweets (id), 
+	FOREIGN KEY(batch_id) REFERENCES ingest_batches (id)
+);
+
+CREATE INDEX ix_annotations_tweet ON annotations (tweet_id);
+
 CREATE TABLE labels (
 	id SERIAL NOT NULL, 
 	tweet_id VARCHAR(96) NOT NULL, 
@@ -172,6 +218,7 @@ CREATE TABLE labels (
 	origin VARCHAR(16) NOT NULL, 
 	batch_id INTEGER, 
 	labeled_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+	annotator VARCHAR(256), 
 	PRIMARY KEY (id), 
 	CONSTRAINT uq_labels_tweet_origin UNIQUE (tweet_id, origin), 
 	FOREIGN KEY(tweet_id) REFERENCES tweets (id), 

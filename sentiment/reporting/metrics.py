@@ -285,6 +285,19 @@ def render_report_markdown(
             _table(["baseline", "macro-F1", "accuracy"], base_rows, ["---", "---:", "---:"]),
             _table(["gate", "result", "numbers"], gate_rows, ["---", "---", "---"]),
         ]
+    against = (quality or {}).get("against_champion")
+    if against:
+        boot, test = against["bootstrap"], against["mcnemar"]
+        parts += [
+            "## Against the champion",
+            f"On the same {against['n']:,} frozen test tweets as champion v{against['champion_id']}:",
+            _table(
+                ["macro-F1 difference", "paired bootstrap 95% CI", "only this model right", "only the champion right", "McNemar p", "verdict"],
+                [[f"{boot['difference']:+.4f}", f"{boot['low']:+.4f} … {boot['high']:+.4f}", test["only_candidate_right"], test["only_champion_right"],
+                  f"{test['p_value']:.3g} ({test['method']})", _bold("within noise") if against["within_noise"] else "beyond noise"]],
+                ["---:", "---", "---:", "---:", "---", "---"],
+            ),
+        ]
     calibration = (quality or {}).get("calibration")
     if calibration and "test_ece_after" in calibration:
         parts += [

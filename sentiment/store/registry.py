@@ -8,6 +8,7 @@ are recorded on the candidate's row. There is at most one champion per label set
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 from collections.abc import Sequence
@@ -38,6 +39,8 @@ class Decision:
     failed_gates: tuple[str, ...] = ()
     #: when the rule was applied (naive UTC), fixed at creation: the row and every to_dict() agree
     decided_at: datetime = field(default_factory=utcnow)
+    #: paired bootstrap and McNemar against the champion on the same test set, when both kept predictions
+    comparison: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +51,7 @@ class Decision:
             "champion_macro_f1": self.champion_macro_f1,
             "failed_gates": list(self.failed_gates),
             "decided_at": self.decided_at.isoformat(),
+            "against_champion": self.comparison,
         }
 
 
@@ -170,7 +174,10 @@ def _crown(conn, version_id: int, label_set: str) -> None:
     conn.execute(update(model_versions).where(model_versions.c.id == version_id).values(status=CHAMPION))
 
 
-def promote_if_better(engine: Engine, version_id: int, failed_gates: Sequence[str] = (), gates: str = "passed the quality gates") -> Decision:
+def promote_if_better(
+    engine: Engine, version_id: int, failed_gates: Sequence[str] = (), gates: str = "passed the quality gates", comparison: dict[str, Any] | None = None,
+    noise: str | None = None,
+) -> Decision:
     """Apply the promotion rule to an evaluated candidate and record the decision: refused when a
     quality gate failed; otherwise promoted when it is the first of its label set or strictly
     better than the champion on the same test set (a tie keeps the champion)."""
@@ -200,6 +207,9 @@ def promote_if_better(engine: Engine, version_id: int, failed_gates: Sequence[st
         else:
             word = "=" if f1 == champ_f1 else "<"
             decision = Decision(False, f"test macro-F1 {f1:.4f} {word} champion v{champ_id}'s {champ_f1:.4f}: kept the champion", f1, champ_id, champ_f1)
+        if comparison is not None and comparison.get("champion_id") == champ_id:
+            reason = decision.reason + (f"; against v{champ_id}: {noise}" if noise and not failed_gates else "")
+            decision = dataclasses.replace(decision, reason=reason, comparison=comparison)
         if decision.promoted:
             _crown(conn, version_id, row["label_set"])
         conn.execute(update(model_versions).where(model_versions.c.id == version_id).values(promotion=decision.to_dict()))

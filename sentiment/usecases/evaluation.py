@@ -6,6 +6,7 @@ One path for the retrain flow (the frozen test set) and ``tweetsent evaluate`` (
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from sentiment.model.precision import quantization_check, use_bf16
 from sentiment.model.scoring import load_classifier
 from sentiment.reporting.gates import check_gates, majority_baseline, tfidf_baseline
 from sentiment.reporting.metrics import Metrics, compute_metrics
+from sentiment.reporting.significance import describe
 from sentiment.settings import Settings
 from sentiment.store import open_db, registry
 from sentiment.usecases.prepare import prepare_labelled_file
@@ -87,6 +89,10 @@ def evaluate_version(
     meta = SentimentClassifier.read_meta(Path(row["artifact_path"]))
     training = meta.get("training", {})
     recorded = metrics.to_dict()
+    evaluation.checks["test_predictions"] = {
+        "test_set_id": test_set_id, "digest": hashlib.sha256("\x1e".join(texts).encode("utf-8", "surrogatepass")).hexdigest(),
+        "gold": [labels.index(g) if g in labels else -1 for g in gold], "predicted": [int(i) for i in proba.argmax(axis=1)],
+    }
     recorded["calibration"] = calibration_on(proba, gold, labels, classifier.temperature, meta.get("calibration"))
     registry.record_results(open_db(settings), version_id, recorded, training.get("seconds"), test_set_id=test_set_id)
     logger.info(
@@ -171,4 +177,21 @@ def evaluate_candidate(settings: Settings, version_id: int, split: LabelledSplit
     if champion is not None and champion["id"] != version_id and champion["test_set_id"] != test_set.id:
         logger.info("champion v%d was evaluated on test set %s: re-evaluating it on test set %d", champion["id"], champion["test_set_id"], test_set.id)
         evaluate_version(settings, champion["id"], texts, gold, record=True, test_set_id=test_set.id, logger=logger)
+    if champion is not None and champion["id"] != version_id:
+        comparison = against_champion(engine, version_id, champion["id"], settings)
+        if comparison is not None:
+            registry.record_quality(engine, version_id, {"against_champion": comparison})
+            logger.info("model v%d against champion v%d: %s", version_id, champion["id"], describe(comparison))
     return evaluation
+
+
+def against_champion(engine, version_id: int, champion_id: int, settings: Settings) -> dict[str, Any] | None:
+    """Paired bootstrap and McNemar of the candidate against the champion on the same test set
+    (from the predictions both evaluations kept); None when they were not scored on the same tweets."""
+    from sentiment.reporting.significance import compare
+
+    metas = [SentimentClassifier.read_meta(Path(registry.get_version(engine, v)["artifact_path"])).get("test_predictions") for v in (version_id, champion_id)]
+    mine, theirs = metas
+    if not mine or not theirs or mine["digest"] != theirs["digest"] or mine["test_set_id"] != theirs["test_set_id"]:
+        return None
+    return {"champion_id": champion_id, **compare(mine["gold"], mine["predicted"], theirs["predicted"], len(settings.labels), settings.seed)}

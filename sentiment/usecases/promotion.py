@@ -8,6 +8,7 @@ from typing import Any
 
 from sentiment.errors import UserError
 from sentiment.reporting.gates import failed
+from sentiment.reporting.significance import describe
 from sentiment.settings import Settings
 from sentiment.store import open_db, registry
 
@@ -18,11 +19,16 @@ def decide_promotion(settings: Settings, version_id: int, logger: logging.Logger
     """Apply the quality gates and the promotion rule to an evaluated version; the decision is
     recorded on its row."""
     engine = open_db(settings)
-    gates = (registry.get_version(engine, version_id)["metrics"] or {}).get("gates", [])
+    metrics = registry.get_version(engine, version_id)["metrics"] or {}
+    gates = metrics.get("gates", [])
+    comparison = metrics.get("against_champion")
     refusals = failed(gates) if settings.quality_gates else []
     if gates and not settings.quality_gates and failed(gates):
         logger.warning("model v%d: quality gates are off (TWEETSENT_QUALITY_GATES=false); it failed: %s", version_id, "; ".join(failed(gates)))
-    decision = registry.promote_if_better(engine, version_id, refusals, "passed the quality gates" if settings.quality_gates else "quality gates off")
+    decision = registry.promote_if_better(
+        engine, version_id, refusals, "passed the quality gates" if settings.quality_gates else "quality gates off",
+        comparison=comparison, noise=describe(comparison) if comparison else None,
+    )
     logger.info("model v%d: %s", version_id, decision.reason)
     return decision.to_dict()
 

@@ -41,3 +41,20 @@ def test_temperature_is_fitted_recorded_applied_and_reported(db_env):
     again = predict([t for t, _ in stored], model=f"v{version['id']}")
     for (_, probs), fresh in zip(stored, again):
         assert np.allclose([probs[k] for k in sorted(probs)], [fresh["probabilities"][k] for k in sorted(probs)], atol=1e-4)
+
+
+def test_a_second_version_is_compared_with_the_champion_tweet_by_tweet(db_env, monkeypatch):
+    ingest(source="synthetic")
+    first = retrain()
+    monkeypatch.setenv("TWEETSENT_SEED", "14")
+    second = retrain()
+    with open_db(Settings()).connect() as conn:
+        row = conn.execute(select(model_versions).where(model_versions.c.id == second["version_id"])).mappings().one()
+        report = conn.execute(select(evaluation_reports.c.report_path).where(evaluation_reports.c.model_version_id == row["id"])).scalar_one()
+    against = row["metrics"]["against_champion"]
+    assert against["champion_id"] == first["version_id"] and against["n"] > 0
+    boot = against["bootstrap"]
+    assert boot["low"] <= boot["difference"] <= boot["high"] and 0 <= against["mcnemar"]["p_value"] <= 1
+    assert row["promotion"]["against_champion"]["bootstrap"] == boot  # the decision records them
+    assert ("within noise" in row["promotion"]["reason"]) == against["within_noise"]
+    assert "## Against the champion" in Path(report).read_text()
