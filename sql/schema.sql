@@ -106,6 +106,24 @@ CREATE TABLE evaluation_reports (
 
 CREATE INDEX ix_evaluation_reports_model_version ON evaluation_reports (model_version_id);
 
+CREATE TABLE evaluation_slices (
+	id SERIAL NOT NULL, 
+	model_version_id INTEGER NOT NULL, 
+	test_set_id INTEGER, 
+	grp VARCHAR(32) NOT NULL, 
+	slice VARCHAR(96) NOT NULL, 
+	n INTEGER NOT NULL, 
+	macro_f1 FLOAT NOT NULL, 
+	low FLOAT, 
+	high FLOAT, 
+	worst BOOLEAN NOT NULL, 
+	created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+	PRIMARY KEY (id), 
+	FOREIGN KEY(model_version_id) REFERENCES model_versions (id)
+);
+
+CREATE INDEX ix_evaluation_slices_version ON evaluation_slices (model_version_id);
+
 CREATE TABLE pull_cursors (
 	source VARCHAR(16) NOT NULL, 
 	query VARCHAR(512) NOT NULL, 

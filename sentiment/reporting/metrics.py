@@ -298,6 +298,28 @@ def render_report_markdown(
                 ["---:", "---", "---:", "---:", "---", "---"],
             ),
         ]
+    slices = (quality or {}).get("slices")
+    if slices:
+        rows = [
+            [r["group"], _bold(r["slice"]) if r["worst"] else r["slice"], f"{r['n']:,}", f3(r["macro_f1"]),
+             "–" if r["low"] is None else f"{f3(r['low'])} … {f3(r['high'])}", "worst" if r["worst"] else ""]
+            for r in slices
+        ]
+        parts += [
+            "## Slices",
+            f"Macro-F1 per slice of the test set with a bootstrap 95% interval (none under 30 tweets); **worst** slices flagged "
+            f"(interval below the overall {f3(metrics.macro_f1)}, or the three lowest).",
+            _table(["group", "slice", "tweets", "macro-F1", "95% interval", ""], rows, ["---", "---", "---:", "---:", "---", "---"]),
+        ]
+    behaviour = (quality or {}).get("behaviour")
+    if behaviour and behaviour.get("tests"):
+        rows = [[t["test"], t["kind"], f"{t['cases']:,}", f"{t['pass_rate']:.1%}",
+                 "; ".join(str(next(iter(f.values()))) for f in t.get("failures", [])[:2])[:160]] for t in behaviour["tests"]]
+        parts += ["## Behavioural tests", "CheckList-style tests, run on every version (pass rate: the share of cases where the model behaves).",
+                  _table(["test", "kind", "cases", "pass rate", "failing examples"], rows, ["---", "---", "---:", "---:", "---"])]
+        bias = next((t for t in behaviour["tests"] if t["kind"] == "bias"), None)
+        if bias and bias.get("positive_share_by_airline"):
+            parts.append("Positive share when the same tweets name each airline: " + ", ".join(f"{a} {v:.1%}" for a, v in bias["positive_share_by_airline"].items()) + ".")
     calibration = (quality or {}).get("calibration")
     if calibration and "test_ece_after" in calibration:
         parts += [

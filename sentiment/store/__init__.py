@@ -11,6 +11,7 @@ from sentiment.store.schema import (
     annotations,
     daily_reports,
     evaluation_reports,
+    evaluation_slices,
     ingest_batches,
     labels,
     metadata,
@@ -26,7 +27,7 @@ from sentiment.store.schema import (
 )
 
 __all__ = [
-    "IN_CHUNK", "TABLES", "annotation_batches", "annotation_tasks", "annotations", "bulk_insert", "chunked", "daily_reports", "dispose_engines", "evaluation_reports", "get_engine", "ingest_batches",
+    "IN_CHUNK", "TABLES", "annotation_batches", "annotation_tasks", "annotations", "bulk_insert", "chunked", "daily_reports", "dispose_engines", "evaluation_reports", "evaluation_slices", "get_engine", "ingest_batches",
     "init_db", "labels", "make_engine", "metadata", "model_versions", "normalize_url", "open_db", "plain_row", "pull_cursors", "quarantine", "retrain_decisions",
     "schema_ddl", "scores", "table_counts", "test_sets", "test_tweets", "tweets", "write_transaction",
 ]

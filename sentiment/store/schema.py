@@ -260,6 +260,25 @@ retrain_decisions = Table(
     Index("ix_retrain_decisions_label_set_decided", "label_set", "decided_at"),
 )
 
+evaluation_slices = Table(
+    "evaluation_slices",
+    metadata,
+    # Macro-F1 of a version per slice of the frozen test set (topic, length, URL, mention, hashtag,
+    # emoji, language), with a bootstrap 95% interval: "which slices got worse in v7?" in SQL.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model_version_id", Integer, ForeignKey("model_versions.id"), nullable=False),
+    Column("test_set_id", Integer, nullable=True),
+    Column("grp", String(32), nullable=False),
+    Column("slice", String(96), nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("macro_f1", Float, nullable=False),
+    Column("low", Float, nullable=True),
+    Column("high", Float, nullable=True),
+    Column("worst", Boolean, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_evaluation_slices_version", "model_version_id"),
+)
+
 annotation_batches = Table(
     "annotation_batches",
     metadata,
@@ -308,7 +327,7 @@ annotations = Table(
 
 TABLES: tuple[Table, ...] = (
     tweets, labels, quarantine, ingest_batches, test_tweets, test_sets, model_versions, scores, evaluation_reports, daily_reports,
-    retrain_decisions, pull_cursors, annotation_batches, annotation_tasks, annotations,
+    retrain_decisions, pull_cursors, annotation_batches, annotation_tasks, annotations, evaluation_slices,
 )
 
 

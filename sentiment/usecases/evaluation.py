@@ -177,6 +177,10 @@ def evaluate_candidate(settings: Settings, version_id: int, split: LabelledSplit
     if champion is not None and champion["id"] != version_id and champion["test_set_id"] != test_set.id:
         logger.info("champion v%d was evaluated on test set %s: re-evaluating it on test set %d", champion["id"], champion["test_set_id"], test_set.id)
         evaluate_version(settings, champion["id"], texts, gold, record=True, test_set_id=test_set.id, logger=logger)
+    from sentiment.usecases.audit import audit_version
+
+    _, classifier = load_version(settings, version_id)
+    audit_version(settings, version_id, split, evaluation.checks["test_predictions"], classifier, logger)
     if champion is not None and champion["id"] != version_id:
         comparison = against_champion(engine, version_id, champion["id"], settings)
         if comparison is not None:

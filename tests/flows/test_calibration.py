@@ -58,3 +58,25 @@ def test_a_second_version_is_compared_with_the_champion_tweet_by_tweet(db_env, m
     assert row["promotion"]["against_champion"]["bootstrap"] == boot  # the decision records them
     assert ("within noise" in row["promotion"]["reason"]) == against["within_noise"]
     assert "## Against the champion" in Path(report).read_text()
+
+
+def test_slices_and_behavioural_tests_are_stored_and_reported(db_env):
+    from sentiment.store import evaluation_slices
+    from sentiment.store.queries import bind_values, get_query, run_query
+
+    ingest(source="synthetic")
+    first = retrain()
+    with open_db(Settings()).connect() as conn:
+        slices = conn.execute(select(evaluation_slices).where(evaluation_slices.c.model_version_id == first["version_id"])).mappings().all()
+        version = conn.execute(select(model_versions).where(model_versions.c.id == first["version_id"])).mappings().one()
+        report = conn.execute(select(evaluation_reports.c.report_path).where(evaluation_reports.c.model_version_id == version["id"])).scalar_one()
+    groups = {s["grp"] for s in slices}
+    assert {"length", "url", "mention"} <= groups and any(s["worst"] for s in slices)
+    assert all(s["low"] is None or s["low"] <= s["macro_f1"] <= s["high"] for s in slices)
+    tests = {t["kind"]: t for t in version["metrics"]["behaviour"]["tests"]}
+    assert {"minimum functionality", "directional"} <= set(tests) and all(0 <= t["pass_rate"] <= 1 for t in tests.values())
+    text = Path(report).read_text()
+    assert "## Slices" in text and "## Behavioural tests" in text
+    query = get_query("slices_worse")
+    _, same = run_query(open_db(Settings()), query, bind_values(query, {"a": str(first["version_id"]), "b": str(first["version_id"])}))
+    assert same == []  # a version is never worse than itself
