@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import uuid
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from sentiment.model.classifier import SentimentClassifier
 from sentiment.model.scoring import score_unscored
 from sentiment.model.training import TrainConfig, fine_tune
 from sentiment.reporting.metrics import compute_metrics
-from sentiment.store import registry
+from sentiment.store import evaluation_slices, registry
 from sentiment.store.database import dispose_engines, init_db
 from sentiment.store.engine import make_engine, normalize_url
 from tests.conftest import PG_URL
@@ -59,6 +61,14 @@ def fill(engine, models_dir: Path, trained: SentimentClassifier, untrained: Sent
         registry.record_results(engine, version_id, metrics.to_dict(), 1.0)
         registry.promote_if_better(engine, version_id)
         score_unscored(engine, classifier, version_id, chunk=128, batch_size=32)
+        # slices as the audit stores them; the second version is worse on two of them
+        table = [("length", "short", 0.61), ("length", "long", 0.55), ("url", "with URL", 0.58), ("url", "no URL", 0.6)]
+        worse = version_id % 2 == 0
+        with engine.begin() as conn:
+            conn.execute(evaluation_slices.insert(), [
+                {"model_version_id": version_id, "test_set_id": None, "grp": g, "slice": name, "n": 40, "macro_f1": f1 - (0.1 if worse and g == "length" else 0),
+                 "low": f1 - 0.15, "high": f1 + 0.1, "worst": False, "created_at": datetime(2026, 12, 1)} for g, name, f1 in table
+            ])
 
 
 # Session scope: the (slow) filling runs once and both test_sql.py and test_sql_parameters.py read the result.

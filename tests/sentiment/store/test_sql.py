@@ -31,6 +31,7 @@ QUERY_PARAMS = {
     "confident_mistakes": {"limit": "40"},
     "share_change": {},
     "model_compare": {"a": "1", "b": "2"},
+    "slices_worse": {"a": "1", "b": "2"},
 }
 #: Columns that hold the time a run happened (or a path under its temporary folder): they differ
 #: between the SQLite and the PostgreSQL run, everything else must be equal.
