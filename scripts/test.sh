@@ -11,6 +11,11 @@ export PREFECT_SERVER_ANALYTICS_ENABLED=false GX_ANALYTICS_ENABLED=false
 if [ "$#" -gt 0 ]; then
   exec .venv/bin/python -m pytest "$@"
 fi
+# The HTML reports are opened in headless Chromium (Debian's package): install it where we can.
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  echo "test: installing chromium for the HTML report checks" >&2
+  (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium) >/dev/null 2>&1 || echo "test: could not install chromium; the browser checks will skip" >&2
+fi
 echo "test: ruff" >&2
 .venv/bin/ruff check .
 .venv/bin/python -m pytest

@@ -84,6 +84,7 @@ CREATE TABLE daily_reports (
 	mean_confidence FLOAT, 
 	summary JSON NOT NULL, 
 	report_path TEXT NOT NULL, 
+	html_path TEXT, 
 	PRIMARY KEY (id), 
 	FOREIGN KEY(model_version_id) REFERENCES model_versions (id)
 );
@@ -100,6 +101,7 @@ CREATE TABLE evaluation_reports (
 	report_path TEXT NOT NULL, 
 	plots JSON NOT NULL, 
 	created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+	html_path TEXT, 
 	PRIMARY KEY (id), 
 	FOREIGN KEY(model_version_id) REFERENCES model_versions (id)
 );

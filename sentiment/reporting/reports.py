@@ -72,6 +72,9 @@ def write_evaluation_report(
     )
     report = folder / "report.md"
     write_text_atomic(report, markdown)
+    from sentiment.reporting.html import write_html_beside
+
+    html_report = write_html_beside(report, f"Model v{version['id']} on {dataset}")
     row = {
         "model_version_id": version["id"],
         "dataset": dataset,
@@ -83,6 +86,7 @@ def write_evaluation_report(
         "report_path": str(report.resolve()),
         "plots": {name: str((folder / file).resolve()) for name, file in images.items()},
         "created_at": utcnow(),
+        "html_path": str(html_report.resolve()),
     }
     with write_transaction(engine) as conn:
         row["id"] = conn.execute(evaluation_reports.insert().values(**row)).inserted_primary_key[0]
@@ -133,9 +137,14 @@ def write_daily_report(engine: Engine, *, model_version_id: int, labels: Sequenc
         for entry in daily:
             n = sum(entry["counts"].values())
             lines.append(f"| {entry['day']} | " + " | ".join(f"{entry['counts'].get(label, 0) / n:.1%}" for label in labels) + f" | {n:,} |")
+    from sentiment.reporting.daily_extras import daily_sections
+    from sentiment.reporting.html import write_html_beside
+
+    lines += ["", *daily_sections(engine, model_version_id, labels)]
     report = folder / f"daily_{stamp}.md"
     markdown = "\n".join(lines) + "\n"
     write_text_atomic(report, markdown)
+    html_report = write_html_beside(report, f"Daily report {now:%Y-%m-%d}")
     summary = {"daily": daily, "total_scored": total, "plot": str(plot_path.resolve()) if plot_path else None}
     with write_transaction(engine) as conn:
         report_id = conn.execute(
@@ -146,6 +155,7 @@ def write_daily_report(engine: Engine, *, model_version_id: int, labels: Sequenc
                 mean_confidence=float(mean_conf) if mean_conf is not None else None,
                 summary=summary,
                 report_path=str(report.resolve()),
+                html_path=str(html_report.resolve()),
             )
         ).inserted_primary_key[0]
-    return {"id": report_id, "report_path": str(report.resolve()), "markdown": markdown, **summary}
+    return {"id": report_id, "report_path": str(report.resolve()), "html_path": str(html_report.resolve()), "markdown": markdown, **summary}

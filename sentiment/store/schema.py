@@ -225,6 +225,8 @@ evaluation_reports = Table(
     Column("report_path", Text, nullable=False),
     Column("plots", JSON, nullable=False),
     Column("created_at", DateTime, nullable=False),
+    # the self-contained HTML report beside the Markdown one
+    Column("html_path", Text, nullable=True),
     Index("ix_evaluation_reports_model_version", "model_version_id"),
 )
 
@@ -238,6 +240,7 @@ daily_reports = Table(
     Column("mean_confidence", Float, nullable=True),
     Column("summary", JSON, nullable=False),
     Column("report_path", Text, nullable=False),
+    Column("html_path", Text, nullable=True),
 )
 
 retrain_decisions = Table(

@@ -1,4 +1,5 @@
-"""``evaluation_slices``: a version's macro-F1 per slice of the frozen test set.
+"""``evaluation_slices``: a version's macro-F1 per slice of the frozen test set; ``html_path`` of
+the evaluation and daily reports (the self-contained HTML beside the Markdown).
 
 Revision ID: 0007
 Revises: 0006
@@ -32,8 +33,13 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime, nullable=False),
     )
     op.create_index("ix_evaluation_slices_version", "evaluation_slices", ["model_version_id"])
+    op.add_column("evaluation_reports", sa.Column("html_path", sa.Text, nullable=True))
+    op.add_column("daily_reports", sa.Column("html_path", sa.Text, nullable=True))
 
 
 def downgrade() -> None:
+    for table in ("daily_reports", "evaluation_reports"):
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("html_path")
     op.drop_index("ix_evaluation_slices_version", table_name="evaluation_slices")
     op.drop_table("evaluation_slices")
