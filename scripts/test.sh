@@ -18,6 +18,8 @@ if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 &
 fi
 echo "test: ruff" >&2
 .venv/bin/ruff check .
-.venv/bin/python -m pytest
+# The full run also tests against a real Label Studio (installed into .venv-ls on first use, ~2 min).
+export TWEETSENT_TEST_LABEL_STUDIO="${TWEETSENT_TEST_LABEL_STUDIO:-1}"
+.venv/bin/python -m pytest --durations=25
 echo "test: the built wheel, installed into a fresh venv, run outside the checkout" >&2
 bash scripts/check_wheel.sh
