@@ -277,21 +277,27 @@ def _read_x_api(input: FileInput, text: str) -> Iterator[dict[str, Any]]:
             if not isinstance(tweet, dict):
                 yield make_record(source="x_api", location=location, raw=tweet, problems=["tweet is not a JSON object"])
                 continue
-            author_id = tweet.get("author_id")
-            if isinstance(author_id, str | int) and not isinstance(author_id, bool):
-                author_id = users.get(str(author_id), author_id)
-            yield make_record(
-                source="x_api",
-                location=location,
-                raw=tweet,
-                source_id=tweet.get("id"),
-                twitter_ids=True,
-                text=tweet.get("text"),
-                created_at=tweet.get("created_at"),
-                author=author_id,  # make_record refuses one that is not a string or number
-                lang=tweet.get("lang"),
-                label=tweet.get("label"),
-            )
+            yield x_tweet_record(tweet, users, location, label=tweet.get("label"))
+
+
+def x_tweet_record(tweet: dict[str, Any], users: dict[str, Any], location: str, **extra: Any) -> dict[str, Any]:
+    """The canonical record of one X API v2 tweet object (files and live pulls alike): the author's
+    username from ``includes.users``, or the author id when the expansion is missing (a deleted or
+    suspended account). ``extra``: ``lang``, ``topic``, ``label``, ``problems`` to set or add."""
+    author_id = tweet.get("author_id")
+    if isinstance(author_id, str | int) and not isinstance(author_id, bool):
+        author_id = users.get(str(author_id)) or author_id
+    return make_record(
+        source="x_api",
+        location=location,
+        raw=tweet,
+        source_id=tweet.get("id"),
+        twitter_ids=True,
+        text=tweet.get("text"),
+        created_at=tweet.get("created_at"),
+        author=author_id,  # make_record refuses one that is not a string or number
+        **{"lang": tweet.get("lang"), **extra},
+    )
 
 
 def x_usernames(includes: Any) -> dict[str, Any]:

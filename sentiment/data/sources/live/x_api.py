@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from sentiment.data.records import make_record, safe_dumps
-from sentiment.data.sources.file_readers import x_usernames
+from sentiment.data.sources.file_readers import x_tweet_record, x_usernames
 from sentiment.data.sources.live.credentials import X_TOKEN_BLOCK, X_TOKEN_ENV, secret, where_to_set
 from sentiment.data.sources.live.http import ApiClient, CredentialsRefused, RequestRefused
 from sentiment.data.sources.live.pages import Page, normalise_lang
@@ -49,26 +49,8 @@ def tweet_records(body: Any, query: str, where: str) -> tuple[list[dict[str, Any
         if not isinstance(tweet, dict):
             records.append(make_record(source="x_api", location=location, raw=tweet, problems=["post is not a JSON object"]))
             continue
-        author = tweet.get("author_id")
-        if isinstance(author, str | int) and not isinstance(author, bool):
-            # a missing expansion (deleted or suspended author) leaves the author id
-            author = users.get(str(author)) or str(author)
         problems = [p for p in (_withheld(tweet),) if p]
-        records.append(
-            make_record(
-                source="x_api",
-                location=location,
-                raw=tweet,
-                source_id=tweet.get("id"),
-                twitter_ids=True,
-                text=tweet.get("text"),
-                created_at=tweet.get("created_at"),
-                author=author,
-                lang=normalise_lang(tweet.get("lang")),
-                topic=query,
-                problems=problems,
-            )
-        )
+        records.append(x_tweet_record(tweet, users, location, lang=normalise_lang(tweet.get("lang")), topic=query, problems=problems))
     return records, len(body.get("data") or [])
 
 
