@@ -163,6 +163,9 @@ class Settings(BaseSettings):
         "the real class mix. off keeps the balanced decision rule (more minority-class recall, lower accuracy).",
     )
     seed: int = Field(13, description="Seed of splits, rebalancing and training.")
+    audit_explain_tweets: int = Field(
+        150, ge=0, le=5000, description="Test tweets whose word attributions make up a version's global explanation in its report (0: no attributions in the report)."
+    )
     min_test_per_class: int = Field(
         10, ge=1, description="A test set is frozen only when every class has at least this many test tweets; fewer is a one-line error that freezes nothing."
     )

@@ -265,8 +265,10 @@ def render_report_markdown(
     images: dict[str, str],
     decision: str | None = None,
     quality: dict[str, Any] | None = None,
+    audit: Sequence[str] = (),
 ) -> str:
-    """A Markdown evaluation report, readable as a Prefect artifact or a file beside its PNGs."""
+    """A Markdown evaluation report, readable as a Prefect artifact or a file beside its PNGs;
+    ``audit``: the sections of :func:`sentiment.reporting.sections.audit_sections`."""
     f3 = "{:.3f}".format
     parts = [
         f"# {title}",
@@ -285,54 +287,7 @@ def render_report_markdown(
             _table(["baseline", "macro-F1", "accuracy"], base_rows, ["---", "---:", "---:"]),
             _table(["gate", "result", "numbers"], gate_rows, ["---", "---", "---"]),
         ]
-    against = (quality or {}).get("against_champion")
-    if against:
-        boot, test = against["bootstrap"], against["mcnemar"]
-        parts += [
-            "## Against the champion",
-            f"On the same {against['n']:,} frozen test tweets as champion v{against['champion_id']}:",
-            _table(
-                ["macro-F1 difference", "paired bootstrap 95% CI", "only this model right", "only the champion right", "McNemar p", "verdict"],
-                [[f"{boot['difference']:+.4f}", f"{boot['low']:+.4f} … {boot['high']:+.4f}", test["only_candidate_right"], test["only_champion_right"],
-                  f"{test['p_value']:.3g} ({test['method']})", _bold("within noise") if against["within_noise"] else "beyond noise"]],
-                ["---:", "---", "---:", "---:", "---", "---"],
-            ),
-        ]
-    slices = (quality or {}).get("slices")
-    if slices:
-        rows = [
-            [r["group"], _bold(r["slice"]) if r["worst"] else r["slice"], f"{r['n']:,}", f3(r["macro_f1"]),
-             "–" if r["low"] is None else f"{f3(r['low'])} … {f3(r['high'])}", "worst" if r["worst"] else ""]
-            for r in slices
-        ]
-        parts += [
-            "## Slices",
-            f"Macro-F1 per slice of the test set with a bootstrap 95% interval (none under 30 tweets); **worst** slices flagged "
-            f"(interval below the overall {f3(metrics.macro_f1)}, or the three lowest).",
-            _table(["group", "slice", "tweets", "macro-F1", "95% interval", ""], rows, ["---", "---", "---:", "---:", "---", "---"]),
-        ]
-    behaviour = (quality or {}).get("behaviour")
-    if behaviour and behaviour.get("tests"):
-        rows = [[t["test"], t["kind"], f"{t['cases']:,}", f"{t['pass_rate']:.1%}",
-                 "; ".join(str(next(iter(f.values()))) for f in t.get("failures", [])[:2])[:160]] for t in behaviour["tests"]]
-        parts += ["## Behavioural tests", "CheckList-style tests, run on every version (pass rate: the share of cases where the model behaves).",
-                  _table(["test", "kind", "cases", "pass rate", "failing examples"], rows, ["---", "---", "---:", "---:", "---"])]
-        bias = next((t for t in behaviour["tests"] if t["kind"] == "bias"), None)
-        if bias and bias.get("positive_share_by_airline"):
-            parts.append("Positive share when the same tweets name each airline: " + ", ".join(f"{a} {v:.1%}" for a, v in bias["positive_share_by_airline"].items()) + ".")
-    calibration = (quality or {}).get("calibration")
-    if calibration and "test_ece_after" in calibration:
-        parts += [
-            "## Calibration",
-            f"Temperature scaling (T = {calibration.get('temperature', 1.0):.3f}, fitted on the validation split) is applied when scoring, "
-            "so the stored probabilities are the calibrated ones; predictions do not change. Expected calibration error (15 bins):",
-            _table(
-                ["", "raw", "temperature-scaled"],
-                [["validation", f"{calibration.get('val_ece_before', float('nan')):.4f}", f"{calibration.get('val_ece_after', float('nan')):.4f}"],
-                 ["test", f"{calibration['test_ece_before']:.4f}", f"{calibration['test_ece_after']:.4f}"]],
-                ["---", "---:", "---:"],
-            ),
-        ]
+    parts += list(audit)
     parts += ["## Model", _key_value_table(model), "## Data", _key_value_table(dataset)]
 
     right = ["---", "---:", "---:", "---:", "---:"]

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, func, select
 from sentiment.clock import utcnow
 from sentiment.reporting.metrics import Metrics, render_report_markdown
 from sentiment.reporting.plots import plot_confusion_matrix, plot_label_shares, plot_reliability, plot_training_curves
+from sentiment.reporting.sections import audit_sections
 from sentiment.store import daily_reports, evaluation_reports, scores, tweets, write_transaction
 
 
@@ -69,6 +70,7 @@ def write_evaluation_report(
         images=images,
         decision=(decision or {}).get("reason"),
         quality=version.get("metrics") or {},
+        audit=audit_sections(metrics, version.get("metrics") or {}),
     )
     report = folder / "report.md"
     write_text_atomic(report, markdown)

@@ -43,10 +43,33 @@ def audit_version(settings: Settings, version_id: int, split: LabelledSplit, pre
     behaviour = run_behaviour(
         lambda texts: classifier.predict_proba(texts, batch_size=settings.score_batch_size), settings.labels, [r["text"] for r in rows], clean_texts,
     )
-    registry.record_quality(engine, version_id, {"slices": table, "behaviour": behaviour})
+    errors = explain_errors(settings, version_id, split, predictions, classifier, logger)
+    registry.record_quality(engine, version_id, {"slices": table, "behaviour": behaviour, "errors": errors})
     worst = [f"{r['group']}={r['slice']} {r['macro_f1']:.3f}" for r in table if r["worst"]]
     logger.info("model v%d worst slices: %s", version_id, "; ".join(worst) or "none")
     logger.info(
         "model v%d behavioural tests: %s", version_id, ", ".join(f"{t['test']} {t['pass_rate']:.0%}" for t in behaviour["tests"]) or "none applicable",
     )
-    return {"slices": table, "behaviour": behaviour}
+    return {"slices": table, "behaviour": behaviour, "errors": errors}
+
+
+def explain_errors(settings: Settings, version_id: int, split: LabelledSplit, predictions: dict[str, Any], classifier, logger=log) -> dict[str, Any]:
+    """Confusion pairs, the most confident mistakes with their word attributions, and the global
+    explanation over ``settings.audit_explain_tweets`` test tweets (attributions in fp32)."""
+    from pathlib import Path
+
+    from sentiment.model.scoring import load_classifier
+    from sentiment.reporting.errors import confident_mistakes, confusion_pairs, global_explanation
+
+    labels = list(settings.labels)
+    gold, predicted = predictions["gold"], predictions["predicted"]
+    texts = [r["clean_text"] for r in split.test]
+    out: dict[str, Any] = {"confusion_pairs": confusion_pairs(gold, predicted, labels)}
+    if settings.audit_explain_tweets <= 0 or not texts:
+        return out
+    explainer = load_classifier(Path(registry.get_version(open_db(settings), version_id)["artifact_path"]), device="cpu", quantize="off", precision="fp32")
+    probs = classifier.predict_proba(texts, batch_size=settings.score_batch_size)
+    out["confident_mistakes"] = confident_mistakes(explainer, texts, gold, probs, labels)
+    out["global"] = global_explanation(explainer, texts, predicted, labels, settings.audit_explain_tweets, settings.seed)
+    logger.info("model v%d: %d confident mistakes explained, global explanation over %d test tweets", version_id, len(out["confident_mistakes"]), out["global"]["tweets_explained"])
+    return out

@@ -49,7 +49,7 @@ def test_evaluation_and_daily_html_reports_render_in_chromium(db_env, tmp_path):
     dom = open_in_browser(page, tmp_path / "evaluation.png")
     loaded = re.search(r'data-images-loaded="(\d+)/(\d+)"', dom)
     assert loaded and loaded.group(1) == loaded.group(2) and int(loaded.group(2)) >= 3, "every inline image decodes (confusion matrix, training curves, reliability)"
-    for heading in ("Metrics", "Slices", "Calibration", "Behavioural tests", "Confusion matrix"):
+    for heading in ("Metrics", "Slices", "Calibration", "Behavioural tests", "Confusion matrix", "Errors", "Global explanation"):
         assert f">{heading}</h2>" in dom, heading
     assert "macro-F1" in dom and dom.count("<tr>") > 10
     daily = open_in_browser(Path(daily_html), tmp_path / "daily.png")
