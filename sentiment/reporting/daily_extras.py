@@ -22,13 +22,13 @@ def _pct(n: int, total: int) -> str:
 def daily_sections(engine: Engine, model_version_id: int, labels: Sequence[str]) -> list[str]:
     day = func.date(func.coalesce(tweets.c.created_at, tweets.c.ingested_at))
     query = (
-        select(day, func.coalesce(tweets.c.topic, "(no topic)"), scores.c.label, func.count())
+        select(day, tweets.c.topic, scores.c.label, func.count())
         .join(scores, scores.c.tweet_id == tweets.c.id)
         .where(scores.c.model_version_id == model_version_id)
-        .group_by(day, func.coalesce(tweets.c.topic, "(no topic)"), scores.c.label)
+        .group_by(day, tweets.c.topic, scores.c.label)
     )
     with engine.connect() as conn:
-        rows = [(str(d), t, lab, n) for d, t, lab, n in conn.execute(query)]
+        rows = [(str(d), t or "(no topic)", lab, n) for d, t, lab, n in conn.execute(query)]
     if not rows:
         return []
     days = sorted({d for d, *_ in rows})[-DAYS:]
