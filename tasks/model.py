@@ -72,6 +72,8 @@ def report_evaluation(version_id: int, metrics: Metrics, history: list[dict], de
     """Report files, the ``evaluation_reports`` row and Prefect artifacts with stable keys."""
     row = usecases.write_evaluation(settings, version_id, metrics, history, decision, dataset)
     markdown = Path(row["report_path"]).read_text(encoding="utf-8")
+    if row.get("html_path"):  # the self-contained page a stakeholder opens
+        markdown = f"HTML report: [{row['html_path']}]({Path(row['html_path']).as_uri()})\n\n{markdown}"
     create_markdown_artifact(key="model-evaluation", markdown=markdown, description=f"Model v{version_id} on {dataset}")
     create_table_artifact(key="model-metrics", table=metrics_table_rows(metrics), description=f"Per-class metrics of model v{version_id} on {dataset}")
     get_run_logger().info("report: %s", row["report_path"])

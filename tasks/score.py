@@ -69,6 +69,11 @@ def merge_score_summaries(champion: dict[str, Any], parts: list[ScoreSummary], s
 @task(cache_policy=NO_CACHE)
 def report_daily(champion: dict[str, Any], summary: ScoreSummary, settings: Settings) -> dict[str, Any]:
     report = usecases.write_daily(settings, champion["id"], summary.scored)
-    create_markdown_artifact(key="daily-report", markdown=report["markdown"], description="Tweets scored, predicted label shares per day, mean confidence")
+    markdown = report["markdown"]
+    if report.get("html_path"):
+        from pathlib import Path
+
+        markdown = f"HTML report: [{report['html_path']}]({Path(report['html_path']).as_uri()})\n\n{markdown}"
+    create_markdown_artifact(key="daily-report", markdown=markdown, description="Tweets scored, sentiment per topic, movers, examples; link to the HTML report")
     get_run_logger().info("daily report: %s", report["report_path"])
     return report
