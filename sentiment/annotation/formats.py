@@ -148,6 +148,29 @@ def _full(tasks: list[Any], origin: str, label_names: tuple[str, ...]) -> list[A
     return answers
 
 
+def _answer_key(row: dict[str, Any], label_names: tuple[str, ...]) -> str | None:
+    """Which column of a JSON-MIN object or CSV row holds the answer: the control named
+    ``sentiment`` (the config this tool writes) or ``label``; else the one column whose value is a
+    label name (or a ``{"choices": [...]}``), since a project may name its control otherwise and
+    carry more task data (``airline``, ``url``) beside ``text``."""
+    for name in (FROM_NAME, "label"):
+        if name in row:
+            return name
+    others = [k for k in row if k not in MIN_META and k not in ("text", "tweet_id", "predicted", "confidence")]
+
+    def looks_like_answer(value: Any) -> bool:
+        if isinstance(value, dict):
+            return "choices" in value
+        if isinstance(value, str) and value.strip().startswith("{"):
+            return '"choices"' in value
+        return isinstance(value, str) and value.strip().lower() in label_names
+
+    answers = [k for k in others if looks_like_answer(row[k])]
+    if len(answers) == 1:
+        return answers[0]
+    return others[0] if len(others) == 1 else None
+
+
 def _flat(rows: list[Any], origin: str, label_names: tuple[str, ...]) -> list[Answer]:
     """JSON-MIN objects or CSV rows: one answer each."""
     answers = []
@@ -158,8 +181,7 @@ def _flat(rows: list[Any], origin: str, label_names: tuple[str, ...]) -> list[An
             answers.append(Answer(None, None, "unknown", None, f"bad:{origin}:{i}", location, raw, ["row is not a JSON object"]))
             continue
         tweet_id = _tweet_id(row)
-        answer_keys = [k for k in row if k not in MIN_META and k not in ("text", "tweet_id", "predicted", "confidence")]
-        key = FROM_NAME if FROM_NAME in row else "label" if "label" in row else (answer_keys[0] if len(answer_keys) == 1 else None)
+        key = _answer_key(row, label_names)
         if key is None and row.get("annotation_id") in (None, "") and not row.get("was_cancelled"):
             continue  # a task nobody annotated (exported with "all tasks"): not an answer
         if row.get("was_cancelled") in (True, "true", "True"):

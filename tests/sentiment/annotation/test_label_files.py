@@ -189,3 +189,9 @@ def test_read_answers_takes_what_label_studio_writes():
     assert fmt == "csv" and (answers[0].tweet_id, answers[0].label, answers[0].annotator, answers[0].ref) == ("x:17", "negative", "1", "ls:4:9")
     multi = '[{"id": 1, "tweet_id": "x:1", "sentiment": {"choices": ["negative", "neutral"]}, "annotator": 1, "annotation_id": 3}]'
     assert read_answers(multi, "m.json", LABELS)[0][0].problems == ["2 choices in one answer (expected one)"]
+
+
+def test_json_min_from_a_project_with_its_own_control_name_and_more_data():
+    rows = '[{"id": 3, "text": "late", "tweet_id": "x:5", "airline": "Delta", "mood": "Negative", "annotator": "a@b.c", "annotation_id": 9}]'
+    (answer,), fmt = read_answers(rows, "min.json", LABELS)
+    assert fmt == "label_studio_json_min" and answer.label == "negative" and answer.problems == []
