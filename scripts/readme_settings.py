@@ -1,7 +1,8 @@
-"""Regenerate the README's settings table from ``Settings`` (between its two marker lines).
+"""Regenerate the settings table of docs/settings.md (linked from the README) from ``Settings``
+(between its two marker lines).
 
-    .venv/bin/python scripts/readme_settings.py          # rewrite README.md
-    .venv/bin/python scripts/readme_settings.py --check  # exit 1 when the README is out of date
+    .venv/bin/python scripts/readme_settings.py          # rewrite docs/settings.md
+    .venv/bin/python scripts/readme_settings.py --check  # exit 1 when it is out of date
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[1] / "docs" / "settings.md"
 BEGIN, END = "<!-- settings:begin -->", "<!-- settings:end -->"
 
 

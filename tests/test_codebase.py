@@ -154,9 +154,14 @@ def test_deployment_defaults_and_train_options_come_from_the_settings():
         assert option.help == setting_help(PARAMETERS[name]), f"tweetsent train --{name}: help is not the setting's"
 
 
-def test_the_readme_settings_table_is_generated_from_the_settings():
+def test_the_settings_table_is_generated_from_the_settings():
     proc = subprocess.run([sys.executable, "scripts/readme_settings.py", "--check"], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_the_readme_stays_a_runbook():
+    lines = len((ROOT / "README.md").read_text(encoding="utf-8").splitlines())
+    assert lines <= 250, f"README.md has {lines} lines: details go to docs/ (the README is a runbook of at most 250)"
 
 
 @pytest.mark.parametrize("kind", ["Rebalance", "Precision", "Quantize", "Device"])
