@@ -83,7 +83,3 @@ def pending_count(engine: Engine) -> int:
     with engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(annotation_tasks).where(annotation_tasks.c.status == PENDING)).scalar_one()
 
-
-def label_counts_by_origin(engine: Engine) -> dict[str, int]:
-    with engine.connect() as conn:
-        return dict(conn.execute(select(labels.c.origin, func.count()).group_by(labels.c.origin)).tuples().all())

@@ -22,8 +22,6 @@ class Page:
     done: bool  # caught up: no more pages for now
     read: int = 0  # posts the API returned
     errors: list[dict[str, Any]] = field(default_factory=list)
-    newest_id: str | None = None
-    newest_at: Any = None
     note: str | None = None  # something the log should say (a refused token, a fallback)
 
 

@@ -128,8 +128,7 @@ class XSearch:
             newest = max(since, pending)
             new = {"since_id": str(newest) if newest else None}
             done = True
-        newest_at = max((r["created_at"] for r in records if r["created_at"] is not None), default=None)
-        return Page(records, new, done, read=read, errors=api_errors(answer.body), newest_id=new.get("since_id") if done else None, newest_at=newest_at, note=note)
+        return Page(records, new, done, read=read, errors=api_errors(answer.body), note=note)
 
     def _get(self, params: dict[str, Any]):
         try:
