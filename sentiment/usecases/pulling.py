@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, case, or_
 
 from sentiment.clock import utcnow
 from sentiment.data.ingest import BatchSummary, PreparedBatch, prepare_batch, write_prepared
@@ -88,10 +88,9 @@ def store_page(engine: Engine, live: LiveQuery, summary: BatchSummary, version: 
         values: dict[str, Any] = {"posts_stored": pull_cursors.c.posts_stored + counts.rows_inserted}
         if page.done and page.position.get("since_id"):
             values["newest_id"] = page.position["since_id"]
-        if newest_at is not None:
-            current = conn.execute(pull_cursors.select().where(pull_cursors.c.source == live.kind, pull_cursors.c.query == live.query)).mappings().one()
-            if current["newest_at"] is None or newest_at > current["newest_at"]:
-                values["newest_at"] = newest_at
+        if newest_at is not None:  # only ever forward, in the same statement (no read first)
+            c = pull_cursors.c
+            values["newest_at"] = case((or_(c.newest_at.is_(None), c.newest_at < newest_at), newest_at), else_=c.newest_at)
         conn.execute(pull_cursors.update().where(pull_cursors.c.source == live.kind, pull_cursors.c.query == live.query).values(**values))
         b = ingest_batches.c
         conn.execute(
