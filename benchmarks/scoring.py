@@ -10,7 +10,11 @@ airline tweets (cleaned text, as stored) and the same cores, after a short warm-
 - ``tweetsent fp32``: ``SentimentClassifier.predict_proba`` (tokenized once, length-sorted batches
   of 64 padded per batch, ``inference_mode``, one thread per core), int8 off;
 - ``tweetsent bf16``: the same with bf16 weights (fast where the CPU has AMX / AVX512-BF16);
-- ``tweetsent int8``: the same with int8 Linear layers (PyTorch dynamic quantization);
+- ``onnx fp32``: the same batches through ONNX Runtime, the model exported with ``torch.onnx``;
+- ``tweetsent int8`` (``onnx int8 dynamic``): what ``TWEETSENT_QUANTIZE=on`` scores with, the
+  model folder's ``model.int8.onnx`` (dynamic int8, per-channel weights; written on first use);
+- ``onnx int8 static``: the export quantized statically instead (QDQ, activation ranges
+  calibrated on 512 training tweets, i.e. airline tweets outside the frozen test set);
 - ``tweetsent scorer``: the real path, ``score_unscored`` reading the tweets from a fresh SQLite
   database and writing their scores back, with ``TWEETSENT_PRECISION`` and ``TWEETSENT_QUANTIZE``
   as set (default auto: what ``tweetsent score`` does with this model on this machine).
@@ -34,8 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import DEFAULT_AIRLINE, LABELS, airline_records, cpu_line, macro_f1, peak_rss_mb, print_table, run_child  # noqa: E402
 
-CONTENDERS = ("pipeline", "pipeline_bs32", "tweetsent_fp32", "tweetsent_bf16", "tweetsent_int8", "tweetsent_scorer")
+CONTENDERS = ("pipeline", "pipeline_bs32", "tweetsent_fp32", "tweetsent_bf16", "onnx_fp32", "tweetsent_int8", "onnx_int8_static", "tweetsent_scorer")
 WARMUP = 64
+CALIBRATION = 512
 
 
 def frozen_test_set(db_url: str, label_set: str) -> tuple[list[str], list[str]]:
@@ -72,7 +77,12 @@ def prepare_inputs(args, workdir: Path) -> dict:
         _, held = stratified_split([{**r, "tweet_id": r["id"]} for r in records], 0.15, 13)
         test_texts, test_gold = [r["clean_text"] for r in held], [r["label"] for r in held]
         test_from = "a stratified 15% of the airline file (seed 13): the model's database had no frozen test set " + test_from
-    inputs = {"speed": speed, "airline": str(args.airline), "count": args.count, "test_texts": test_texts, "test_gold": test_gold, "test_from": test_from}
+    held_out = set(test_texts)
+    calibration = [r["clean_text"] for r in records if r["clean_text"] not in held_out][-CALIBRATION:]
+    inputs = {
+        "speed": speed, "airline": str(args.airline), "count": args.count, "test_texts": test_texts, "test_gold": test_gold, "test_from": test_from,
+        "calibration": calibration,
+    }
     path = workdir / "inputs.json"
     path.write_text(json.dumps(inputs, default=str))
     return {"path": path, **inputs}
@@ -100,7 +110,10 @@ def run_contender(name: str, model: str, inputs_path: Path, batch_size: int) -> 
         fixed = {"tweetsent_fp32": ("off", "fp32"), "tweetsent_bf16": ("off", "bf16"), "tweetsent_int8": ("on", "fp32")}
         settings = Settings()
         quantize, precision = fixed.get(name, (settings.quantize, settings.precision))
-        classifier = cached_classifier(model, "cpu", quantize, 0, precision)
+        if name in ("onnx_fp32", "onnx_int8_static"):
+            classifier = onnx_classifier(name, model, Path(inputs_path).parent, inputs["calibration"], batch_size)
+        else:
+            classifier = cached_classifier(model, "cpu", quantize, 0, precision)
         predict = lambda texts: classifier.predict(list(texts), batch_size=batch_size)  # noqa: E731
         predict(speed[:WARMUP])
         if name == "tweetsent_scorer":
@@ -110,9 +123,58 @@ def run_contender(name: str, model: str, inputs_path: Path, batch_size: int) -> 
             started = time.perf_counter()
             predict(speed)
             seconds = time.perf_counter() - started
-        detail = f"batch {batch_size}, {classifier.precision}, {__import__('torch').get_num_threads()} threads"
+        runtime = "onnxruntime" if classifier.runner is not None else "torch"
+        detail = f"batch {batch_size}, {classifier.precision} ({runtime}), {__import__('torch').get_num_threads()} threads"
     f1 = macro_f1(gold, predict(test_texts))
     return {"name": name, "tweets": len(speed), "seconds": seconds, "tweets_per_s": len(speed) / seconds, "peak_rss_mb": peak_rss_mb(), "macro_f1": f1, "detail": detail}
+
+
+def onnx_classifier(name: str, model: str, workdir: Path, calibration: list[str], batch_size: int):
+    """The model's classifier computing its logits in ONNX Runtime from an fp32 export
+    (``onnx_fp32``) or a static int8 one (``onnx_int8_static``), both written under ``workdir``."""
+    import torch
+
+    from sentiment.model.classifier import SentimentClassifier, configure_cpu_threads
+    from sentiment.model.onnx_int8 import OnnxRunner, export_onnx, quiet_export
+
+    configure_cpu_threads(0)
+    source = SentimentClassifier.load(Path(model), quantize="off", precision="fp32")
+    fp32 = workdir / f"{name}-fp32.onnx"
+    with quiet_export():
+        export_onnx(source.model, fp32)
+        path = fp32 if name == "onnx_fp32" else quantize_static_int8(source, fp32, workdir / f"{name}.onnx", calibration, batch_size)
+    classifier = SentimentClassifier(None, source.tokenizer, source.config, precision="fp32" if name == "onnx_fp32" else "int8", runner=OnnxRunner(path, torch.get_num_threads()))
+    classifier.temperature = source.temperature
+    return classifier
+
+
+def quantize_static_int8(source, fp32: Path, target: Path, calibration: list[str], batch_size: int) -> Path:
+    """Static int8 (QDQ): MatMul weights per channel, activation ranges calibrated (min-max) on
+    ``calibration`` in the batches scoring makes (length-sorted, padded per batch)."""
+    from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    from sentiment.model.classifier import length_sorted_batches, padded_batch
+
+    ids = source.token_ids(calibration)
+
+    class Batches(CalibrationDataReader):
+        def __init__(self):
+            self.feeds = iter(
+                dict(zip(("input_ids", "attention_mask"), (t.numpy() for t in padded_batch(source.tokenizer, ids, index))))
+                for index in length_sorted_batches([len(x) for x in ids], batch_size)
+            )
+
+        def get_next(self):
+            return next(self.feeds, None)
+
+    prepared = target.with_suffix(".prepared.onnx")
+    quant_pre_process(str(fp32), str(prepared), skip_symbolic_shape=True)
+    quantize_static(
+        str(prepared), str(target), Batches(), quant_format=QuantFormat.QDQ, per_channel=True, activation_type=QuantType.QUInt8,
+        weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax, op_types_to_quantize=["MatMul"],
+    )
+    return target
 
 
 def time_scorer(classifier, records: list[dict], batch_size: int) -> float:

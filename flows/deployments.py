@@ -38,6 +38,8 @@ SPECS: tuple[DeploymentSpec, ...] = (
     DeploymentSpec("retrain", "flows.retrain.retrain", "retrain_cron", GPU_POOL, "Rebalance, fine-tune, evaluate on the frozen test set, promote if it passes the quality gates and beats the champion."),
     DeploymentSpec("label-export", "flows.labelling.label_export", None, CPU_POOL, "Send the tweets the champion is least sure of to annotators (Label Studio or CSV)."),
     DeploymentSpec("label-import", "flows.labelling.label_import", None, CPU_POOL, "Store annotators' labels from a Label Studio export or the Label Studio project."),
+    DeploymentSpec("tune", "flows.tune.tune", None, GPU_POOL, "Optuna study over the training hyperparameters (a fine-tune per trial, on validation), then a version from the best trial."),
+    DeploymentSpec("stream", "flows.stream.stream", "stream_cron", CPU_POOL, "Follow Bluesky's Jetstream for a window: store and score posts matching the keywords within seconds."),
 )
 
 
@@ -52,6 +54,8 @@ def default_parameters(flow_name: str, settings: Settings) -> dict[str, Any]:
     """The run form's starting values: the retrain flow's parameters as the settings fill them."""
     if flow_name == "label-export":
         return {"count": settings.label_export_count or 200, "strategy": settings.label_strategy}
+    if flow_name == "stream":
+        return {"keywords": list(settings.stream_keywords) or None, "lang": settings.stream_lang, "minutes": settings.stream_minutes}
     if flow_name != "retrain":
         return {}
     from flows.retrain import parameter_defaults
@@ -72,8 +76,9 @@ def build_deployments(settings: Settings, work_pools: bool = False) -> list[Any]
             schedules=[Cron(cron, timezone=settings.timezone)] if cron else [],
             description=spec.description,
             tags=["tweetsent"],
-            # Two trainings at once on one machine only thrash; scoring and ingest are overlap-safe.
-            concurrency_limit=1 if spec.flow_name == "retrain" else None,
+            # Two trainings at once on one machine only thrash, and stream windows scheduled back to
+            # back must not overlap; scoring and ingest are overlap-safe.
+            concurrency_limit=1 if spec.flow_name in ("retrain", "tune", "stream") else None,
             entrypoint_type=EntrypointType.MODULE_PATH,
             work_pool_name=spec.pool if work_pools else None,
             # The run form in the UI starts from the configured values instead of empty fields.

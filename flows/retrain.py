@@ -9,7 +9,8 @@ from prefect.utilities.annotations import quote
 from pydantic import Field
 
 from flows.nightly import score
-from sentiment.settings import Rebalance, Settings, setting_help
+from sentiment.settings import Rebalance, Settings, TrainParams, setting_help
+from sentiment.usecases.tuning import settings_with_best
 from tasks import check_quality_gates, evaluate_model, promote_model, rebalance_data, report_evaluation, split_data, train_model
 
 #: The flow's parameters and the setting each one overrides. Their help (the flow's docstring, the
@@ -24,12 +25,16 @@ PARAMETERS: dict[str, str] = {
     "labels": "labels",
     "prior_correction": "prior_correction",
     "resample_each_epoch": "resample_each_epoch",
+    "params": "train_params",
+    "study": "tune_study",
 }
 
 
 def settings_with(**overrides: Any) -> Settings:
-    """Settings from the environment, with the flow run's parameters (those given) on top."""
-    return Settings(**{PARAMETERS[name]: value for name, value in overrides.items() if value is not None})
+    """Settings from the environment, with the flow run's parameters (those given) on top; with
+    params=best, the tune study's best parameters in between."""
+    explicit = {PARAMETERS[name]: value for name, value in overrides.items() if value is not None}
+    return settings_with_best(Settings(**explicit), explicit)
 
 
 def parameter_defaults(settings: Settings) -> dict[str, Any]:
@@ -48,10 +53,12 @@ def _retrain(
     labels: str | None = None,
     prior_correction: bool | None = None,
     resample_each_epoch: bool | None = None,
+    params: TrainParams | None = None,
+    study: str | None = None,
 ) -> dict[str, Any]:
     settings = settings_with(
         epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, rebalance=rebalance, checkpoint=checkpoint, labels=labels,
-        prior_correction=prior_correction, resample_each_epoch=resample_each_epoch,
+        prior_correction=prior_correction, resample_each_epoch=resample_each_epoch, params=params, study=study,
     )
     split = split_data(settings)
     data = rebalance_data(quote(split), settings)

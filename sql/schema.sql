@@ -23,6 +23,7 @@ CREATE TABLE ingest_batches (
 	status VARCHAR(16), 
 	error TEXT, 
 	owner VARCHAR(160), 
+	stream_stats JSON, 
 	PRIMARY KEY (id), 
 	UNIQUE (fingerprint)
 );
@@ -191,6 +192,7 @@ CREATE TABLE tweets (
 	topic TEXT, 
 	batch_id INTEGER NOT NULL, 
 	ingested_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+	deleted_at TIMESTAMP WITHOUT TIME ZONE, 
 	PRIMARY KEY (id), 
 	FOREIGN KEY(batch_id) REFERENCES ingest_batches (id)
 );

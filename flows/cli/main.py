@@ -15,7 +15,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from flows.cli import data, database, explain, label, model, ops, testset
+from flows.cli import data, database, explain, label, model, ops, stream, testset, tune
 from flows.cli.common import debug_enabled, describe_error, fail
 
 
@@ -59,6 +59,8 @@ for command in (data.ingest, data.status, data.quarantine, data.synthetic):
     app.command()(command)
 for command in (model.train, model.score, model.report, model.models, model.promote, model.evaluate, model.run):
     app.command()(command)
+app.command()(tune.tune)
+app.command()(stream.stream)
 for command in (explain.predict, explain.explain):
     app.command()(command)
 for command in (ops.server, ops.serve, ops.deploy, ops.deployments, ops.decisions):

@@ -10,7 +10,7 @@ import typer
 from flows.cli.common import JsonOpt, check_choice, load_settings, print_json, print_summaries, print_table, settings_for_flows, summaries_from
 from flows.cli.data import status
 from flows.cli.progress import training_bar
-from sentiment.settings import Rebalance, setting_help
+from sentiment.settings import Rebalance, TrainParams, setting_help
 
 
 def train(
@@ -21,17 +21,20 @@ def train(
     checkpoint: Annotated[str | None, typer.Option(help=setting_help("model"))] = None,
     prior_correction: Annotated[bool | None, typer.Option("--prior-correction/--no-prior-correction", help=setting_help("prior_correction"))] = None,
     resample_each_epoch: Annotated[bool | None, typer.Option("--resample-each-epoch/--one-draw", help=setting_help("resample_each_epoch"))] = None,
+    params: Annotated[str | None, typer.Option(help=setting_help("train_params"))] = None,
+    study: Annotated[str | None, typer.Option(help=setting_help("tune_study"))] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Fine-tune a new model version on the labelled tweets (the retrain flow)."""
     rebalance = check_choice("--rebalance", rebalance, Rebalance)
+    params = check_choice("--params", params, TrainParams)
     settings_for_flows(json_out)
     from flows.retrain import retrain
 
     with training_bar(not json_out):
         result = retrain(
             epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, rebalance=rebalance, checkpoint=checkpoint, prior_correction=prior_correction,
-            resample_each_epoch=resample_each_epoch,
+            resample_each_epoch=resample_each_epoch, params=params, study=study,
         )
     if json_out:
         print_json(result)

@@ -197,9 +197,10 @@ def _text_conflict_row(batch_id: int, record: dict[str, Any], where: str, now: d
     return {**_conflict_row(batch_id, record, "", where, now), "reasons": [f"{DIFFERENT_TEXT}: kept the text from {where}"]}
 
 
-def write_prepared(conn, batch_id: int, prepared: PreparedBatch, summary: BatchSummary, write_rows: int = 20_000) -> None:
+def write_prepared(conn, batch_id: int, prepared: PreparedBatch, summary: BatchSummary, write_rows: int = 20_000) -> list[str]:
     """Write a prepared batch's tweets, labels and quarantine rows under ``batch_id`` inside the
-    caller's transaction, adding what happened to each row to ``summary``'s counts."""
+    caller's transaction, adding what happened to each row to ``summary``'s counts; returns the
+    ids of the tweets it inserted."""
     now = utcnow()
     stored, stored_gold = _existing(conn, [r["id"] for r in prepared.unique])
 
@@ -281,6 +282,7 @@ def write_prepared(conn, batch_id: int, prepared: PreparedBatch, summary: BatchS
     summary.labels_inserted += len(new_labels)
     for table, rows in ((tweets, new_tweets), (labels, new_labels), (quarantine, quarantined)):
         bulk_insert(conn, table, rows, write_rows)
+    return [row["id"] for row in new_tweets]
 
 
 def store_batch(engine: Engine, prepared: PreparedBatch, write_rows: int = 20_000) -> BatchSummary:

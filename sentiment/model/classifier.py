@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sentiment.errors import UserError
-from sentiment.model.precision import pick_device, quantize_int8, scoring_precision
+from sentiment.model.onnx_int8 import Int8Unavailable, int8_runner
+from sentiment.model.precision import pick_device, scoring_precision
 from sentiment.settings import PACKAGED_MODEL
 
 if TYPE_CHECKING:  # torch is imported lazily: importing the library must stay cheap
@@ -164,12 +165,15 @@ def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> Iterator[l
 class SentimentClassifier:
     """A fine-tunable BERT-family classifier with its tokenizer and label map."""
 
-    def __init__(self, model, tokenizer, config: ModelConfig, precision: str = "fp32"):
+    def __init__(self, model, tokenizer, config: ModelConfig, precision: str = "fp32", runner=None):
+        #: the torch model; None when an ONNX Runtime ``runner`` computes the logits (int8)
         self.model = model
         self.tokenizer = tokenizer
         self.config = config
-        #: fp32, bf16 (bf16 weights on the CPU, bf16 autocast on CUDA) or int8 (CPU only)
+        #: fp32, bf16 (bf16 weights on the CPU, bf16 autocast on CUDA) or int8 (ONNX Runtime, CPU only)
         self.precision = precision
+        #: an :class:`~sentiment.model.onnx_int8.OnnxRunner` for int8, else None
+        self.runner = runner
         #: for a new classifier: "identity" when the checkpoint's untrained pooler was reset
         self.pooler_init: str | None = None
         #: temperature scaling (fitted on the validation split after training): softmax(logits / T)
@@ -266,22 +270,38 @@ class SentimentClassifier:
         model = AutoModelForSequenceClassification.from_pretrained(folder, attn_implementation="sdpa")
         model.to(target)
         model.eval()
+        tokenizer = AutoTokenizer.from_pretrained(folder, use_fast=True)
         mode = scoring_precision(precision, quantize, target.type, meta)
+        runner = None
         if mode == "int8":
-            model = quantize_int8(model)
-        elif mode == "bf16" and target.type == "cpu":
+            try:
+                runner = int8_runner(Path(folder), model)
+                model = None  # ONNX Runtime computes the logits: no torch weights kept in memory
+            except Int8Unavailable as exc:
+                if quantize == "on":  # asked for by name: say so rather than score slower unnoticed
+                    raise UserError(f"model {Path(folder).name}", f"int8 scoring: {exc}", hint="TWEETSENT_QUANTIZE=auto or off scores in torch") from exc
+                mode = scoring_precision(precision, "off", target.type, meta)
+                logger.warning("model %s: int8 scoring: %s; scoring in %s instead", Path(folder).name, exc, mode)
+        if mode == "bf16" and target.type == "cpu":
             model = model.to(torch.bfloat16)
-        loaded = cls(model, AutoTokenizer.from_pretrained(folder, use_fast=True), config, precision=mode)
+        loaded = cls(model, tokenizer, config, precision=mode, runner=runner)
         loaded.temperature = float((meta.get("calibration") or {}).get("temperature", 1.0))
         return loaded
 
-    def int8_copy(self) -> SentimentClassifier:
-        """This classifier with int8 Linear layers (for checking what quantization costs)."""
+    def int8_copy(self, folder: Path) -> SentimentClassifier:
+        """This classifier scoring in int8 through ONNX Runtime from ``folder``'s int8 file, written
+        from this model first when the folder has none (for checking what int8 costs)."""
+        copied = SentimentClassifier(None, self.tokenizer, self.config, precision="int8", runner=int8_runner(Path(folder), self.model))
+        copied.temperature = self.temperature
+        return copied
+
+    def cpu_copy(self) -> SentimentClassifier:
+        """This classifier in fp32 on the CPU (a GPU-evaluated model's CPU speed, for the int8 check)."""
         import copy
 
-        # quantize_int8 copies the model; a CUDA model is copied to the CPU first, left where it is.
-        source = self.model if self.device.type == "cpu" else copy.deepcopy(self.model).to("cpu")
-        copied = SentimentClassifier(quantize_int8(source.eval()), self.tokenizer, self.config, precision="int8")
+        import torch
+
+        copied = SentimentClassifier(copy.deepcopy(self.model).to("cpu", torch.float32).eval(), self.tokenizer, self.config)
         copied.temperature = self.temperature
         return copied
 
@@ -314,7 +334,7 @@ class SentimentClassifier:
     def device(self) -> torch.device:
         import torch
 
-        if self.precision == "int8":  # packed int8 weights are not parameters any more; they live on the CPU
+        if self.model is None:  # int8: ONNX Runtime on the CPU
             return torch.device("cpu")
         return next(self.model.parameters()).device
 
@@ -330,12 +350,17 @@ class SentimentClassifier:
         if not texts:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
         device = self.device
-        self.model.eval()
+        if self.model is not None:
+            self.model.eval()
         ids = self.token_ids(texts)
         out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
         with torch.inference_mode():
             for index in length_sorted_batches([len(x) for x in ids], batch_size):
                 input_ids, mask = padded_batch(self.tokenizer, ids, index)
+                if self.runner is not None:
+                    logits = torch.from_numpy(self.runner.logits(input_ids.numpy(), mask.numpy()))
+                    out[index] = torch.softmax(logits.float() / self.temperature, dim=-1).numpy()
+                    continue
                 with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda" and self.precision == "bf16"):
                     logits = self.model(input_ids=input_ids.to(device), attention_mask=mask.to(device)).logits
                 out[index] = torch.softmax(logits.float() / self.temperature, dim=-1).cpu().numpy()

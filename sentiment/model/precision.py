@@ -1,11 +1,12 @@
 """Where and in which number format the model computes: the device, bf16 and int8.
 
 Training and scoring ask this module the same questions: which device (:func:`pick_device`),
-whether to run in bf16 (:func:`use_bf16`), whether to score with dynamically quantized int8
-``Linear`` layers (:func:`wants_int8`, :func:`quantize_int8`), and, for a loaded model, which of
-the three it scores in (:func:`scoring_precision`). When scoring on the CPU, ``auto`` uses bf16
-weights or int8 only where the model's own check at evaluation (:func:`quantization_check`) found
-that it costs at most the allowed macro-F1.
+whether to run in bf16 (:func:`use_bf16`), whether to score with the int8 ONNX Runtime model
+(:func:`wants_int8`; the model itself: :mod:`sentiment.model.onnx_int8`), and, for a loaded
+model, which of the three it scores in (:func:`scoring_precision`). When scoring on the CPU,
+``auto`` uses bf16 weights or int8 only where the model's own checks at evaluation
+(:func:`quantization_check`) found that they cost at most the allowed macro-F1, and int8 only
+where its check also measured it faster than the precision used otherwise.
 """
 
 from __future__ import annotations
@@ -66,34 +67,16 @@ def use_bf16(setting: str, device_type: str) -> bool:
     return device_type == "cpu" and cpu_has_native_bf16()
 
 
-def quantize_int8(model):
-    """A copy of ``model`` with every ``nn.Linear`` replaced by a dynamically quantized int8 one.
 
-    Weights are stored as int8, activations are quantized per batch on the fly: on CPUs with
-    VNNI / AVX-512 the encoder's matrix multiplies, nearly all of its time, run ~2x faster. The
-    embeddings, LayerNorms and softmax stay fp32. CPU only.
-    """
-    import warnings
+def wants_int8(setting: str, device_type: str, check: dict[str, Any] | None, otherwise: str = "fp32") -> bool:
+    """Whether to score with the int8 ONNX model (:mod:`sentiment.model.onnx_int8`) instead of
+    ``otherwise`` (the torch precision used when not: fp32 or bf16).
 
-    import torch
-    from torch.ao.quantization import quantize_dynamic
-
-    # torch.ao warns that its eager-mode quantization API is deprecated on every quantized layer:
-    # noise on a user's terminal, not something they can act on (the API works in this torch pin).
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\.ao\.")
-        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.ao\.")
-        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-
-
-def wants_int8(setting: str, device_type: str, check: dict[str, Any] | None) -> bool:
-    """Whether to score with the int8 model.
-
-    ``on``/``off`` decide; ``auto`` quantizes on the CPU only when the model's own quantization
-    check (recorded at evaluation on the frozen test set, see :func:`quantization_check`) found
-    that int8 costs at most the allowed macro-F1; a model without that record stays fp32 (on the
-    airline test set one fine-tuned MiniLM lost 1.0 point in int8). Never on CUDA: dynamic
-    quantization is a CPU kernel.
+    ``on``/``off`` decide; ``auto`` uses int8 on the CPU only when the model's int8 check
+    (``int8_check`` in the folder's ``tweetsent.json``, recorded at evaluation on the frozen test
+    set) found that it costs at most the allowed macro-F1 *and* scored faster there than
+    ``otherwise``. A model without that record (or with only the ``quantization`` record of the
+    former PyTorch int8) does not use it. Never on CUDA: the int8 model is an ONNX Runtime CPU graph.
     """
     if setting not in QUANTIZE_CHOICES:
         raise ValueError(f"TWEETSENT_QUANTIZE={setting!r}: use one of {', '.join(QUANTIZE_CHOICES)}")
@@ -101,7 +84,13 @@ def wants_int8(setting: str, device_type: str, check: dict[str, Any] | None) -> 
         return False
     if setting == "on":
         return True
-    return check_passed(check)
+    return check_passed(check) and int8_is_faster(check, otherwise)
+
+
+def int8_is_faster(check: dict[str, Any] | None, otherwise: str) -> bool:
+    """Whether the recorded check measured int8 faster than ``otherwise`` (not measured: no)."""
+    rates = (check or {}).get("tweets_per_s") or {}
+    return rates.get("int8") is not None and rates.get(otherwise) is not None and rates["int8"] > rates[otherwise]
 
 
 def quantization_check(fp32_macro_f1: float, other_macro_f1: float, max_drop: float, kind: str = "int8") -> dict[str, Any]:
@@ -118,16 +107,19 @@ def check_passed(check: dict[str, Any] | None) -> bool:
 def scoring_precision(precision: str, quantize: str, device_type: str, meta: dict[str, Any]) -> str:
     """How a loaded model scores: ``bf16``, ``int8`` or ``fp32``.
 
-    On the CPU, bf16 weights come first where the CPU runs bf16 natively (``precision=auto``) and
-    the model's bf16 check at evaluation passed, or when ``precision=bf16`` forces it; then int8 as
-    :func:`wants_int8` decides (``quantize=on`` wins over everything); else fp32. On CUDA the model
-    keeps fp32 weights under bf16 autocast unless ``precision=fp32``.
+    On CUDA the model keeps fp32 weights, under bf16 autocast unless ``precision=fp32``; int8 is
+    never used there. On the CPU ``quantize=on`` means int8 whatever else is set; otherwise the
+    torch precision is bf16 weights where the CPU runs bf16 natively (``precision=auto``) and the
+    model's bf16 check at evaluation passed, or when ``precision=bf16`` forces it, else fp32; then
+    ``quantize=auto`` replaces it by int8 where :func:`wants_int8` says so (not over a forced bf16).
     """
-    if quantize == "on" and device_type == "cpu":
+    if quantize not in QUANTIZE_CHOICES:
+        raise ValueError(f"TWEETSENT_QUANTIZE={quantize!r}: use one of {', '.join(QUANTIZE_CHOICES)}")
+    if device_type != "cpu":
+        return "bf16" if use_bf16(precision, device_type) else "fp32"
+    if quantize == "on":
         return "int8"
-    if use_bf16(precision, device_type):
-        if device_type != "cpu" or precision == "bf16" or check_passed(meta.get("bf16_check")):
-            return "bf16"
-    if wants_int8(quantize, device_type, meta.get("quantization")):
+    torch_precision = "bf16" if use_bf16(precision, "cpu") and (precision == "bf16" or check_passed(meta.get("bf16_check"))) else "fp32"
+    if precision != "bf16" and wants_int8(quantize, "cpu", meta.get("int8_check"), otherwise=torch_precision):
         return "int8"
-    return "fp32"
+    return torch_precision

@@ -130,11 +130,19 @@ def write_scores(engine: Engine, rows: list[dict[str, Any]]) -> int:
     """Insert, skipping (tweet, version) pairs that exist; returns rows actually inserted."""
     if not rows:
         return 0
-    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    with write_transaction(engine) as conn:
+        return insert_scores(conn, rows)
+
+
+def insert_scores(conn, rows: list[dict[str, Any]]) -> int:
+    """:func:`write_scores` inside the caller's transaction (the stream stores a micro-batch's
+    tweets and their scores together)."""
+    if not rows:
+        return 0
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     # RETURNING lists only the rows this statement inserted, whatever a concurrent run committed.
     statement = insert(scores).on_conflict_do_nothing(index_elements=["tweet_id", "model_version_id"]).returning(scores.c.tweet_id)
-    with write_transaction(engine) as conn:
-        return len(conn.execute(statement, rows).all())
+    return len(conn.execute(statement, rows).all())
 
 
 def score_chunk(engine: Engine, classifier, model_version_id: int, rows: list[tuple[str, str]], batch_size: int) -> int:

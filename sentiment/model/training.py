@@ -175,6 +175,7 @@ def fine_tune(
     progress: ProgressFn | None = None,
     logit_offsets: Sequence[float] | None = None,
     epoch_subsets: Callable[[int], Sequence[int]] | None = None,
+    epoch_end: Callable[[dict[str, float]], None] | None = None,
 ) -> TrainResult:
     """Fine-tune ``classifier`` in place; at the end it holds the weights of the best epoch
     (highest validation macro-F1, then lowest validation loss).
@@ -186,6 +187,9 @@ def fine_tune(
     ``epoch_subsets(epoch)`` (epochs count from 1): the indices of the training examples that
     epoch sees, e.g. a fresh undersampling draw per epoch (:attr:`Rebalanced.epoch_draws`);
     by default every epoch sees every example.
+
+    ``epoch_end(stats)``: called with each epoch's row of the history (validation macro-F1 and
+    loss included) once it is validated; what it raises ends training (a pruned tuning trial).
     """
     import torch
     from transformers import get_linear_schedule_with_warmup
@@ -303,6 +307,8 @@ def fine_tune(
             best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
         if progress is not None:
             progress(samples_seen, total_samples, samples_seen / (time.perf_counter() - started), stats["train_loss"], epoch)
+        if epoch_end is not None:
+            epoch_end(stats)
     if best_state is not None:
         model.load_state_dict(best_state)
     if logit_offsets is not None:

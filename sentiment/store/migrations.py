@@ -37,6 +37,13 @@ UPGRADE_COMMAND = "tweetsent db upgrade"
 
 _HEADER = re.compile(r"^--\s*(\w+):\s*(.*?)\s*$")
 
+#: The one thing the two databases cannot write alike in a view: "an hour ago" as a naive UTC
+#: timestamp comparable with the stored ones. A view writes ``{{utc_hour_ago}}``.
+_DIALECT_TOKENS = {
+    "sqlite": {"{{utc_hour_ago}}": "datetime('now', '-1 hour')"},
+    "postgresql": {"{{utc_hour_ago}}": "((CURRENT_TIMESTAMP AT TIME ZONE 'UTC') - INTERVAL '1 hour')"},
+}
+
 
 class SchemaOutOfDate(RuntimeError):
     """The database's schema is not the one this code needs; the message says what to run."""
@@ -49,6 +56,13 @@ class ViewFile:
     depends: tuple[str, ...]
     sql: str
     path: Path
+
+    def sql_for(self, dialect: str) -> str:
+        """The CREATE VIEW statement with its dialect tokens (``{{utc_hour_ago}}``) filled in."""
+        out = self.sql
+        for token, value in _DIALECT_TOKENS.get(dialect, _DIALECT_TOKENS["sqlite"]).items():
+            out = out.replace(token, value)
+        return out
 
 
 def _sql_dir_missing() -> RuntimeError:
@@ -188,7 +202,7 @@ def drop_views(conn: Connection) -> None:
 
 def create_views(conn: Connection) -> None:
     for view in view_files():
-        conn.exec_driver_sql(view.sql)
+        conn.exec_driver_sql(view.sql_for(conn.dialect.name))
 
 
 def _migrate(conn: Connection, target: str, downgrade: bool) -> None:

@@ -41,6 +41,9 @@ tweets = Table(
     Column("topic", Text, nullable=True),
     Column("batch_id", Integer, ForeignKey("ingest_batches.id"), nullable=False),
     Column("ingested_at", DateTime, nullable=False),
+    # When its author deleted the post (a Jetstream delete event): the row and its scores stay for
+    # the record; the live views leave it out.
+    Column("deleted_at", DateTime, nullable=True),
     Index("ix_tweets_created_at", "created_at"),
     Index("ix_tweets_batch_id", "batch_id"),
 )
@@ -111,6 +114,9 @@ ingest_batches = Table(
     Column("status", String(16), nullable=True),
     Column("error", Text, nullable=True),
     Column("owner", String(160), nullable=True),
+    # Stream runs (Jetstream) only: events seen, posts matched, stored, scored, deletes applied,
+    # reconnects, latency percentiles, lag (see sentiment.usecases.streaming.StreamStats).
+    Column("stream_stats", JSON, nullable=True),
     Index("ix_ingest_batches_source_query", "source", "query"),
 )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import numpy as np
 from sentiment.data.datasets import LabelledSplit, texts_for
 from sentiment.data.test_sets import freeze
 from sentiment.model.classifier import SentimentClassifier
+from sentiment.model.onnx_int8 import INT8_FILE, INT8_METHOD
 from sentiment.model.precision import quantization_check, use_bf16
 from sentiment.model.scoring import load_classifier
 from sentiment.reporting.gates import check_gates, majority_baseline, tfidf_baseline
@@ -28,13 +30,15 @@ from sentiment.usecases.prepare import prepare_labelled_file
 from sentiment.usecases.scoring import require_champion
 
 log = logging.getLogger(__name__)
+#: tweets scored before a timed pass
+WARMUP = 32
 
 
 @dataclass
 class Evaluation:
     version_id: int
     metrics: Metrics
-    #: prior_correction_check, bf16_check, quantization: what the auto settings read
+    #: prior_correction_check, bf16_check, int8_check: what the auto settings read
     checks: dict[str, Any] = field(default_factory=dict)
     #: rows read / rejected / duplicate / unlabelled, for a file
     counts: dict[str, int] = field(default_factory=dict)
@@ -80,7 +84,7 @@ def evaluate_version(
     """Metrics of a version on labelled texts. With ``record`` (the frozen test set after training):
     store them on the version, and check the prior correction, bf16 and int8 on the same tweets."""
     row, classifier = load_version(settings, version_id)
-    proba = classifier.predict_proba(texts, batch_size=settings.score_batch_size)
+    proba, fp32_rate = timed_proba(classifier, texts, settings.score_batch_size)
     labels = classifier.labels
     metrics = compute_metrics(gold, [labels[i] for i in proba.argmax(axis=1)], settings.labels)
     evaluation = Evaluation(version_id, metrics)
@@ -111,24 +115,54 @@ def evaluate_version(
             "uncorrected_accuracy": uncorrected.accuracy, "uncorrected_macro_f1": uncorrected.macro_f1,
         }
         logger.info("model v%d without the prior correction: accuracy %.4f, macro-F1 %.4f", version_id, uncorrected.accuracy, uncorrected.macro_f1)
-    # What bf16 and int8 scoring on the CPU cost this model, on the same tweets: the auto settings
-    # (TWEETSENT_PRECISION, TWEETSENT_QUANTIZE) read these checks. A check the settings can never
-    # use is skipped.
+    checks.update(precision_checks(settings, version_id, classifier, Path(row["artifact_path"]), texts, gold, metrics.macro_f1, fp32_rate, logger))
+    if checks:
+        SentimentClassifier.update_meta(Path(row["artifact_path"]), **checks)
+    return evaluation
+
+
+def timed_proba(classifier: SentimentClassifier, texts: list[str], batch_size: int) -> tuple[np.ndarray, float]:
+    """Probabilities of ``texts`` and the rate (tweets/s) they were computed at, after a warm-up
+    batch (the first forward pass of a fresh model or session sets up its kernels)."""
+    classifier.predict_proba(texts[:WARMUP], batch_size=batch_size)
+    started = time.perf_counter()
+    proba = classifier.predict_proba(texts, batch_size=batch_size)
+    return proba, len(texts) / max(time.perf_counter() - started, 1e-9)
+
+
+def precision_checks(
+    settings: Settings, version_id: int, classifier: SentimentClassifier, folder: Path, texts: list[str], gold: list[str],
+    fp32_macro_f1: float, fp32_rate: float, logger: logging.Logger | logging.LoggerAdapter = log,
+) -> dict[str, Any]:
+    """What bf16 and int8 scoring on the CPU cost this model, and how fast each scores, on the same
+    tweets: the auto settings (TWEETSENT_PRECISION, TWEETSENT_QUANTIZE) read these records in the
+    model folder. int8 is the folder's ONNX Runtime model (:mod:`sentiment.model.onnx_int8`),
+    written here. A check the settings can never use is skipped.
+
+    The rates are this machine's, measured one after the other on the frozen test set: ``auto``
+    scores with int8 only where it was faster than the torch precision it would use otherwise.
+    """
+    checks: dict[str, Any] = {}
+    rates = {"fp32": fp32_rate if classifier.device.type == "cpu" else None}
     planned = []
     if settings.precision == "auto" and use_bf16("auto", "cpu"):
         planned.append(("bf16_check", "bf16", classifier.bf16_copy))
     if settings.quantize == "auto":
-        planned.append(("quantization", "int8", classifier.int8_copy))
+        if rates["fp32"] is None:  # evaluated on a GPU: int8 competes with the CPU's fp32
+            rates["fp32"] = timed_proba(classifier.cpu_copy(), texts, settings.score_batch_size)[1]
+        planned.append(("int8_check", "int8", lambda: classifier.int8_copy(folder)))
     for key, kind, make_copy in planned:
-        other = compute_metrics(gold, make_copy().predict(texts, batch_size=settings.score_batch_size), settings.labels)
-        check = checks[key] = quantization_check(metrics.macro_f1, other.macro_f1, settings.quantize_max_f1_drop, kind=kind)
+        proba, rates[kind] = timed_proba(make_copy(), texts, settings.score_batch_size)
+        other = compute_metrics(gold, [classifier.labels[i] for i in proba.argmax(axis=1)], settings.labels)
+        check = checks[key] = quantization_check(fp32_macro_f1, other.macro_f1, settings.quantize_max_f1_drop, kind=kind)
+        if kind == "int8":
+            check.update(method=INT8_METHOD, file=INT8_FILE, tweets_per_s={k: round(v, 1) for k, v in rates.items() if v is not None})
         logger.info(
-            "model v%d %s: macro-F1 %.4f (%+.4f vs fp32): %s", version_id, kind, check[f"{kind}_macro_f1"], -check["drop"],
+            "model v%d %s: macro-F1 %.4f (%+.4f vs fp32), %.0f tweets/s (fp32 %.0f): %s", version_id, kind, check[f"{kind}_macro_f1"], -check["drop"],
+            rates[kind], rates["fp32"] or 0.0,
             f"CPU scoring may use {kind}" if check["ok"] else f"more than {settings.quantize_max_f1_drop} lost, CPU scoring does not use {kind} on auto",
         )
-    if checks:
-        SentimentClassifier.update_meta(Path(row["artifact_path"]), **checks)
-    return evaluation
+    return checks
 
 
 def evaluate_file(settings: Settings, path: str | Path, version_id: int | None = None) -> Evaluation:

@@ -28,6 +28,11 @@ def require_champion(settings: Settings) -> dict[str, Any]:
     return champion
 
 
+def champion_classifier(settings: Settings, champion: dict[str, Any]):
+    """The champion's classifier as this process scores with it (loaded once, then cached)."""
+    return cached_classifier(champion["artifact_path"], settings.device, settings.quantize, scoring_threads(settings.score_threads, 1), settings.precision)
+
+
 def score_new_tweets(
     settings: Settings,
     champion: dict[str, Any],
@@ -40,7 +45,7 @@ def score_new_tweets(
     logger.info("champion v%d: %d tweets to score", champion["id"], todo)
     if todo == 0:
         return ScoreSummary(champion["id"], 0, 0, 0, 0.0, 0.0)
-    classifier = cached_classifier(champion["artifact_path"], settings.device, settings.quantize, scoring_threads(settings.score_threads, 1), settings.precision)
+    classifier = champion_classifier(settings, champion)
     logger.info("model v%d loaded (%s)", champion["id"], classifier.precision)
     summary = score_unscored(engine, classifier, champion["id"], chunk=settings.score_chunk, batch_size=settings.score_batch_size, progress=progress)
     logger.info("scored %d tweets in %.1f s (%.1f tweets/s)", summary.scored, summary.seconds, summary.tweets_per_s)

@@ -103,6 +103,50 @@ def save_complete(classifier: SentimentClassifier, folder: Path, meta: dict[str,
     partial.rename(folder)
 
 
+@dataclass
+class Fit:
+    """A classifier ready to fine-tune on a rebalanced training set: the model, its training
+    configuration and the rows it trains on."""
+
+    classifier: SentimentClassifier
+    config: TrainConfig
+    pool: list[dict[str, Any]]  # with one draw per epoch, the rows the draws index; else the one draw
+    max_length: int
+
+
+def prepare_fit(data: Rebalanced, settings: Settings) -> Fit:
+    """Load the base checkpoint and choose the token length and training configuration."""
+    seed_everything(settings.seed)  # the new classification head's initialisation is part of the seeded run
+    classifier = SentimentClassifier.from_checkpoint(settings.model, settings.labels, max_length=settings.max_length_cap)
+    pool = data.source if data.epoch_draws else data.rows
+    # The length is chosen from the data, so it is known only once the tokenizer is loaded.
+    max_length = choose_max_length(classifier.token_lengths(texts_for(pool)), settings.max_length_cap)
+    classifier.config = ModelConfig(settings.model, settings.labels, max_length)
+    config = TrainConfig(
+        epochs=settings.epochs, batch_size=settings.batch_size, learning_rate=settings.learning_rate, seed=settings.seed, device=settings.device,
+        label_smoothing=settings.label_smoothing, warmup_ratio=settings.warmup_ratio,
+        # Resolved here, so the recorded hyperparameters say what training used (bf16 or fp32), not "auto".
+        precision="bf16" if use_bf16(settings.precision, pick_device(settings.device).type) else "fp32",
+    )
+    return Fit(classifier, config, list(pool), max_length)
+
+
+def run_fit(
+    fit: Fit, split: LabelledSplit, data: Rebalanced, settings: Settings, progress: Progress | None = None,
+    epoch_end: Callable[[dict[str, float]], None] | None = None,
+) -> TrainResult:
+    """Fine-tune ``fit.classifier`` in place on the training rows, validating on ``split.val``
+    (never the test set); see :func:`sentiment.model.training.fine_tune`."""
+    offsets = prior_record(data, settings)["offsets"]
+    return fine_tune(
+        fit.classifier, texts_for(fit.pool), [r["label"] for r in fit.pool], texts_for(split.val), [r["label"] for r in split.val], fit.config,
+        class_weights=data.class_weights, progress=progress,
+        epoch_subsets=(lambda epoch: data.epoch_draws[epoch - 1]) if data.epoch_draws else None,
+        logit_offsets=[offsets[label] for label in settings.labels] if settings.prior_correction else None,
+        epoch_end=epoch_end,
+    )
+
+
 def train_candidate(
     split: LabelledSplit, data: Rebalanced, settings: Settings, progress: Progress | None = None, logger: logging.Logger | logging.LoggerAdapter = log
 ) -> Candidate:
@@ -111,20 +155,8 @@ def train_candidate(
     A failure (an interrupt too) marks the version failed, so no row stays a silent candidate.
     """
     engine = open_db(settings)
-    seed_everything(settings.seed)  # the new classification head's initialisation is part of the seeded run
-    classifier = SentimentClassifier.from_checkpoint(settings.model, settings.labels, max_length=settings.max_length_cap)
-    # With one draw per epoch the model trains on the pool the draws index; otherwise on the one draw.
-    pool = data.source if data.epoch_draws else data.rows
-    train_texts = texts_for(pool)
-    # The length is chosen from the data, so it is known only once the tokenizer is loaded.
-    max_length = choose_max_length(classifier.token_lengths(train_texts), settings.max_length_cap)
-    classifier.config = ModelConfig(settings.model, settings.labels, max_length)
-    config = TrainConfig(
-        epochs=settings.epochs, batch_size=settings.batch_size, learning_rate=settings.learning_rate, seed=settings.seed, device=settings.device,
-        label_smoothing=settings.label_smoothing,
-        # Resolved here, so the recorded hyperparameters say what training used (bf16 or fp32), not "auto".
-        precision="bf16" if use_bf16(settings.precision, pick_device(settings.device).type) else "fp32",
-    )
+    fit = prepare_fit(data, settings)
+    classifier, config, max_length = fit.classifier, fit.config, fit.max_length
     hyper = {
         **asdict(config),
         "max_length": max_length,
@@ -144,12 +176,7 @@ def train_candidate(
         "model v%d: fine-tuning %s on %d tweets per epoch, max length %d, %d epochs", version_id, settings.model, len(data.rows), max_length, config.epochs
     )
     try:
-        result: TrainResult = fine_tune(
-            classifier, train_texts, [r["label"] for r in pool], texts_for(split.val), [r["label"] for r in split.val], config,
-            class_weights=data.class_weights, progress=progress,
-            epoch_subsets=(lambda epoch: data.epoch_draws[epoch - 1]) if data.epoch_draws else None,
-            logit_offsets=[hyper["prior_correction"]["offsets"][label] for label in settings.labels] if settings.prior_correction else None,
-        )
+        result = run_fit(fit, split, data, settings, progress)
         training = result.to_dict()
         calibration = calibrate(classifier, split, settings)
         logger.info(

@@ -1,5 +1,5 @@
 -- view: scored_tweets
--- description: Each tweet with its current score (the champion's, else the most recent one, with its model version): label, confidence, one probability per class, scored_at, and its gold label when there is one.
+-- description: Each tweet with its current score (the champion's, else the most recent one, with its model version): label, confidence, one probability per class, scored_at, its gold label when there is one, and when its author deleted it (streamed posts).
 --
 -- One row per scored tweet and label set. A tweet shows the champion's score once the champion
 -- has scored it; until then (a champion promoted a moment ago, its re-scoring still running) it
@@ -25,7 +25,8 @@ SELECT
     m.label_set,
     s.scored_at,
     g.label AS gold_label,
-    CASE WHEN g.label IS NULL THEN NULL WHEN g.label = s.label THEN 1 ELSE 0 END AS correct
+    CASE WHEN g.label IS NULL THEN NULL WHEN g.label = s.label THEN 1 ELSE 0 END AS correct,
+    t.deleted_at
 FROM scores s
 JOIN model_versions m ON m.id = s.model_version_id
 JOIN tweets t ON t.id = s.tweet_id

@@ -54,9 +54,11 @@ def test_run_flow_does_the_whole_chain(db_env):
     assert version["data_snapshot"]["n_test"] == 45
     folder = Path(version["artifact_path"])
     assert (folder / "model.safetensors").is_file() and (folder / "tweetsent.json").is_file()
-    # What int8 (and, where this CPU runs bf16 natively, bf16) scoring costs, recorded for the auto settings.
+    # What int8 (ONNX Runtime, its file written into the folder) and, where this CPU runs bf16
+    # natively, bf16 scoring cost and how fast they score, recorded for the auto settings.
     meta = SentimentClassifier.read_meta(folder)
-    assert meta["quantization"]["fp32_macro_f1"] == pytest.approx(version["test_macro_f1"]) and "int8_macro_f1" in meta["quantization"]
+    assert meta["int8_check"]["fp32_macro_f1"] == pytest.approx(version["test_macro_f1"]) and "int8_macro_f1" in meta["int8_check"]
+    assert (folder / meta["int8_check"]["file"]).is_file() and meta["int8_check"]["tweets_per_s"]["int8"] > 0
     assert ("bf16_check" in meta) == use_bf16("auto", "cpu")
     assert version["hyperparameters"]["precision"] == ("bf16" if use_bf16("auto", "cpu") else "fp32")
     assert Path(report["report_path"]).is_file()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,16 +13,19 @@ from sqlalchemy import create_engine, text
 
 from sentiment.data import ingest as lib
 from sentiment.data.datasets import split_labelled, texts_for
+from sentiment.data.records import SourceBatch
 from sentiment.data.sources import plan_inputs, read_file, read_synthetic
+from sentiment.data.sources.live.jetstream import event_record, parse_message
 from sentiment.data.validation import validate_records
 from sentiment.model.classifier import SentimentClassifier
 from sentiment.model.scoring import score_unscored
 from sentiment.model.training import TrainConfig, fine_tune
 from sentiment.reporting.metrics import compute_metrics
-from sentiment.store import evaluation_slices, registry
+from sentiment.store import evaluation_slices, registry, tweets
 from sentiment.store.database import dispose_engines, init_db
 from sentiment.store.engine import make_engine, normalize_url
 from tests.conftest import PG_URL
+from tests.jetstream_server import post_event, uri
 from tests.malformed import write_malformed
 
 LABELS = ("negative", "neutral", "positive")
@@ -41,8 +45,21 @@ def prepare_inputs(folder: Path) -> list[lib.PreparedBatch]:
     same batches go into every database)."""
     write_malformed(folder / "malformed.csv")
     (folder / "conflict.csv").write_bytes(CONFLICT_AND_MULTI_REASON)
-    batches = [read_synthetic(300, 13)] + [read_file(plan_inputs([folder / name])[0]) for name in ("malformed.csv", "conflict.csv")]
+    batches = [read_synthetic(300, 13)] + [read_file(plan_inputs([folder / name])[0]) for name in ("malformed.csv", "conflict.csv")] + [streamed_posts()]
     return [lib.clean_batch(lib.dedupe_batch(b, validate_records(b.records, LABELS, 1000))) for b in batches]
+
+
+def streamed_posts() -> SourceBatch:
+    """Six posts as the Jetstream stream stores them, written a minute ago (for live_sentiment)."""
+    records = []
+    for n, words in enumerate(["delta lost my bag", "thanks delta, great crew", "delta gate 5?", "worst delay ever delta", "love delta", "delta ok"]):
+        event = post_event(n, words)
+        event["commit"]["record"]["createdAt"] = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        records.append(event_record(parse_message(json.dumps({**event, "time_us": 1_800_000_000_000_000 + n})), "delta"))
+    return SourceBatch(source="bluesky", origin="jetstream:test", fingerprint="jetstream-test", format="jetstream_v1", records=records)
+
+
+STREAMED_DELETED = uri(0)
 
 
 def fill(engine, models_dir: Path, trained: SentimentClassifier, untrained: SentimentClassifier, prepared: list[lib.PreparedBatch]) -> None:
@@ -50,6 +67,8 @@ def fill(engine, models_dir: Path, trained: SentimentClassifier, untrained: Sent
     (the fine-tuned one becomes champion), score every tweet with both."""
     for batch in prepared:
         lib.store_batch(engine, batch)
+    with engine.begin() as conn:  # its author deleted one of the streamed posts
+        conn.execute(tweets.update().where(tweets.c.id == STREAMED_DELETED).values(deleted_at=datetime(2026, 12, 4)))
     split = split_labelled(engine, LABELS, 0.15, 0.1, 13)
     for classifier in (trained, untrained):
         version_id, folder = registry.create_version(

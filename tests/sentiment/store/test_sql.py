@@ -22,6 +22,7 @@ from sentiment.store import queries as sqlqueries
 from sentiment.store.engine import make_engine, normalize_url
 from sentiment.store.schema import quarantine
 from tests.conftest import PG_URL, _backends
+from tests.sentiment.store.conftest import STREAMED_DELETED
 
 runner = CliRunner()
 
@@ -178,18 +179,23 @@ def test_views_answer_what_they_promise(filled, use_db, backend):
     use_db(filled[backend])
     rows = lambda name, **params: json.loads(via_tweetsent(name, params, fmt="json"))  # noqa: E731
     scored = rows("scored_tweets")
-    assert len(scored) == 304 and len({r["tweet_id"] for r in scored}) == 304  # 300 synthetic + 4 good file rows, once each
+    assert len(scored) == 310 and len({r["tweet_id"] for r in scored}) == 310  # 300 synthetic + 4 good file rows + 6 streamed, once each
     champion = [r for r in rows("model_leaderboard") if r["status"] == "champion"]
     assert len(champion) == 1 and {r["model_version_id"] for r in scored} == {champion[0]["model_version_id"]}
     for r in scored:
         assert math.isclose(r["p_negative"] + r["p_neutral"] + r["p_positive"], 1.0, abs_tol=1e-4)
         assert r["correct"] == (None if r["gold_label"] is None else int(r["gold_label"] == r["predicted"]))
     daily = rows("daily_sentiment")
-    assert sum(r["tweets"] for r in daily) == 304
+    assert sum(r["tweets"] for r in daily) == 310
     for r in daily:
         assert r["negative"] + r["neutral"] + r["positive"] == r["tweets"]
         assert math.isclose(r["negative_share"] + r["neutral_share"] + r["positive_share"], 1.0, abs_tol=3e-4)
         assert re.match(r"^\d{4}-\d{2}-\d{2}$", r["day"])
+    live = rows("live_sentiment")  # the streamed posts of the last minute, without the deleted one
+    assert sum(r["posts"] for r in live) == 5 and {r["topic"] for r in live} == {"delta"} and {r["source"] for r in live} == {"bluesky"}
+    for r in live:
+        assert r["negative"] + r["neutral"] + r["positive"] == r["posts"] and re.match(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$", r["minute"])
+    assert [r["tweet_id"] for r in scored if r["deleted_at"] is not None] == [STREAMED_DELETED]
     summary = {(r["reason"], r["source"], r["kind"]): r["quarantined"] for r in rows("quarantine_summary")}
     # A row with several reasons counts once under each of them.
     engine = make_engine(filled[backend]["TWEETSENT_DB_URL"], filled[backend].get("TWEETSENT_DB_SCHEMA"))
