@@ -53,8 +53,8 @@ def serve(
     limit: Annotated[int | None, typer.Option(help="Most flow runs at once (default: no limit).")] = None,
     wait: Annotated[float, typer.Option(help="Seconds to wait for the Prefect server to answer.")] = 30.0,
 ) -> None:
-    """Serve the ingest, nightly and retrain deployments on their schedules (and label-export and
-    label-import, run by hand) from this process.
+    """Serve the ingest, nightly and retrain deployments on their schedules (and label-export,
+    label-import, tune and stream, run by hand or on their own schedules) from this process.
 
     Runs against the Prefect server (PREFECT_API_URL, else `tweetsent server`'s address); the
     schedules stay on when this process stops."""
@@ -67,7 +67,7 @@ def serve(
     typer.echo(f"Serving on {url} (time zone {settings.timezone}):")
     for spec in SPECS:
         name = f"{spec.flow_name}/{settings.deployment_name}"
-        cron = getattr(settings, spec.cron_setting) if spec.cron_setting else "by hand"
+        cron = (getattr(settings, spec.cron_setting) if spec.cron_setting else None) or "by hand"
         typer.echo(f"  {name:<22} {cron:<14} {spec.description}")
     from flows.deployments import serve_all
 

@@ -22,6 +22,7 @@ from flows.retrain import retrain
 from sentiment.data.sources.synthetic import SyntheticSpec, write_synthetic_csv
 from sentiment.settings import Rebalance, Settings, choices, setting_help
 from sentiment.store import daily_reports, open_db, retrain_decisions, scores, tweets
+from tests.jetstream_server import JetstreamServer, replay_script
 from tests.live_servers import XServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -150,6 +151,8 @@ def test_served_deployments_run_from_the_api_like_the_run_button(db_env, tmp_pat
 
     x_api = XServer(token="served-x-token").__enter__()
     x_api.publish_many(25, text="served delta {i}")
+    events, streamed, _ = replay_script(150, extras=False)
+    jetstream = JetstreamServer(events, rate=300).__enter__()
     port = _free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
@@ -157,6 +160,7 @@ def test_served_deployments_run_from_the_api_like_the_run_button(db_env, tmp_pat
         PREFECT_HOME=str(tmp_path / "prefect-server"), PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_UI_ENABLED="false",
         TWEETSENT_SERVER_PORT=str(port), TWEETSENT_NIGHTLY_CRON="30 1 * * *", TWEETSENT_TIMEZONE="Europe/Berlin",
         TWEETSENT_RETRAIN_MIN_NEW_LABELS="100000", TWEETSENT_X_API_URL=x_api.url, TWEETSENT_X_BEARER_TOKEN="served-x-token",
+        TWEETSENT_JETSTREAM_URL=jetstream.url, TWEETSENT_STREAM_BATCH_SECONDS="0.3",
     )
     (tmp_path / "prefect-server").mkdir()
     server = _spawn(["server"], env, tmp_path / "server.log")
@@ -169,15 +173,15 @@ def test_served_deployments_run_from_the_api_like_the_run_button(db_env, tmp_pat
         with temporary_settings({PREFECT_API_URL: api}), get_client(sync_client=True) as client:
             deadline = time.monotonic() + 120
             found = {}
-            while len(found) < 3 and time.monotonic() < deadline:
-                for name in ("ingest/tweetsent", "nightly/tweetsent", "retrain/tweetsent"):
+            while len(found) < 4 and time.monotonic() < deadline:
+                for name in ("ingest/tweetsent", "nightly/tweetsent", "retrain/tweetsent", "stream/tweetsent"):
                     try:
                         found[name] = client.read_deployment_by_name(name)
                     except Exception:
                         pass
                 time.sleep(1)
-            assert len(found) == 3, (tmp_path / "serve.log").read_text()
-            crons = {name: [(s.schedule.cron, s.schedule.timezone, s.active) for s in d.schedules] for name, d in found.items()}
+            assert len(found) == 4, (tmp_path / "serve.log").read_text()
+            crons = {name: [(s.schedule.cron, s.schedule.timezone, s.active) for s in d.schedules] for name, d in found.items() if d.schedules}
             assert crons == {
                 "ingest/tweetsent": [("0 * * * *", "Europe/Berlin", True)],
                 "nightly/tweetsent": [("30 1 * * *", "Europe/Berlin", True)],
@@ -201,14 +205,23 @@ def test_served_deployments_run_from_the_api_like_the_run_button(db_env, tmp_pat
                     flow_run = client.read_flow_run(flow_run.id)
                 assert flow_run.state.is_completed(), f"{flow_run.state}\n{(tmp_path / 'serve.log').read_text()[-3000:]}"
             run = flow_run
+            # a stream window started from the UI (by hand: no schedule unless TWEETSENT_STREAM_CRON)
+            streaming = client.create_flow_run_from_deployment(found["stream/tweetsent"].id, parameters={"keywords": ["delta"], "minutes": 0.1})
+            deadline = time.monotonic() + 300
+            while not streaming.state.is_final() and time.monotonic() < deadline:
+                time.sleep(1)
+                streaming = client.read_flow_run(streaming.id)
+            assert streaming.state.is_completed(), f"{streaming.state}\n{(tmp_path / 'serve.log').read_text()[-3000:]}"
     finally:
+        jetstream.__exit__(None, None, None)
         x_api.__exit__(None, None, None)
         if served is not None:
             _stop(served)
         _stop(server)
     engine = open_db(Settings())
     with engine.connect() as conn:
-        assert _count(conn, tweets) == 365 and _count(conn, scores) == 365  # 25 pulled from X, scored by the nightly run
+        # 25 pulled from X and scored by the nightly run; then the stream's posts, scored as they came
+        assert _count(conn, tweets) == 365 + len(streamed) and _count(conn, scores) == 365 + len(streamed)
         assert _count(conn, daily_reports) == 2  # the promotion's re-scoring, then the nightly run
         decision = conn.execute(select(retrain_decisions)).mappings().one()
     assert decision["retrain"] is False and decision["flow_run_id"] == str(run.id)

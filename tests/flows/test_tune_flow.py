@@ -58,6 +58,9 @@ def test_tune_runs_each_trial_as_a_task_run_then_trains_the_best_and_train_param
     names = asyncio.run(_task_run_names(state.state_details.flow_run_id))
     trials = [n for n in names if n.startswith("trial ")]
     assert [n.split(":")[0] for n in trials] == ["trial 0", "trial 1"] and "lr " in trials[0] and "batch " in trials[0]
+    # trial 0 is the current settings (within the bounds): the baseline the study must beat
+    settings = Settings()
+    assert {k: result["trials"][0][k] for k in TUNED} == {k: getattr(settings, k) for k in TUNED}
     best, final = result["best"], result["final"]
     assert final["trial"] == best["trial"] and final["test_macro_f1"] is not None
     hyper = _hyper(final["version_id"])
