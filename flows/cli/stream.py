@@ -54,13 +54,14 @@ def stream(
     Resumes where the last run with the same keywords stopped (its cursor, a few seconds earlier);
     Ctrl-C stops after the batch under way is stored."""
     settings = load_settings()
-    settings.ensure_home()
     seconds = parse_duration(for_)
     from sentiment.usecases.streaming import Stream, stream_language
 
     words = [w for w in (keywords or []) if w.strip()] or list(settings.stream_keywords)
     if not words:
         raise UserError("--keywords", "no keywords: give the words a post must contain (--keywords delta), or set TWEETSENT_STREAM_KEYWORDS")
+    language = stream_language(settings, lang)
+    settings.ensure_home()
     live = None
     if not json_out and sys.stderr.isatty():
         from rich.console import Console
@@ -83,7 +84,7 @@ def stream(
             last_line[0] = time.monotonic()
             typer.echo(_line(stats), err=True)
 
-    runner = Stream(settings, words, stream_language(settings, lang), log=log)
+    runner = Stream(settings, words, language, log=log)
     # The first Ctrl-C (or SIGTERM) ends the run after the batch under way; a second one at once.
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
 

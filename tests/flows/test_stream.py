@@ -14,7 +14,7 @@ from sentiment.settings import Settings
 from sentiment.store import ingest_batches, open_db, scores, tweets
 from tests.flows.test_crash_rerun import Command
 from tests.jetstream_server import JetstreamServer, replay_script
-from tests.sentiment.usecases.test_streaming import make_champion
+from tests.sentiment.usecases.test_streaming import make_champion, sqlite_only
 
 
 def counts() -> tuple[int, int, int]:
@@ -27,6 +27,7 @@ def counts() -> tuple[int, int, int]:
 
 
 def test_a_stream_killed_with_sigkill_then_restarted_stores_and_scores_every_post_once(db_env, tiny_checkpoint, tmp_path):
+    sqlite_only(db_env)  # PostgreSQL: the restart test in tests/sentiment/usecases/test_streaming.py
     make_champion(open_db(Settings()), tiny_checkpoint, tmp_path)
     events, matching, deleted = replay_script(1500)
     env = {"TWEETSENT_STREAM_BATCH_SECONDS": "0.3", "TWEETSENT_STREAM_REWIND_S": "3"}
@@ -54,6 +55,7 @@ def test_a_stream_killed_with_sigkill_then_restarted_stores_and_scores_every_pos
 
 
 def test_the_stream_flow_runs_a_window_and_shows_its_progress(db_env, tiny_checkpoint, tmp_path, monkeypatch):
+    sqlite_only(db_env)
     from prefect.client.orchestration import get_client
 
     from flows.deployments import default_parameters
@@ -88,7 +90,7 @@ def test_the_stream_flow_runs_a_window_and_shows_its_progress(db_env, tiny_check
     (["-k", "delta", "--lang", "english!"], "--lang 'english!': not a language code"),
     ([], "--keywords: no keywords"),
 ])
-def test_stream_input_errors_are_one_line(args, message, db_env, cli):
-    done = cli("stream", *args)
+def test_stream_input_errors_are_one_line(args, message, cli, tmp_path):
+    done = cli("stream", *args, TWEETSENT_HOME=str(tmp_path), TWEETSENT_STREAM_KEYWORDS="")
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2 and len(lines) == 1 and lines[0].startswith(f"error: {message}"), done.stderr

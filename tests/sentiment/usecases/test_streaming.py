@@ -43,6 +43,11 @@ def champion(db_env, tiny_checkpoint, tmp_path, monkeypatch):
     return make_champion(open_db(Settings()), tiny_checkpoint, tmp_path)
 
 
+def sqlite_only(db_env) -> None:
+    if "TWEETSENT_DB_SCHEMA" in db_env:
+        pytest.skip("the reader, the queue and the champion do not depend on the database; PostgreSQL runs the storing tests above")
+
+
 def run_until_played(server: JetstreamServer, stream: Stream, timeout: float = 60) -> dict:
     """Run ``stream`` until the server has played its script and the stream's cursor covers it."""
     result: dict = {}
@@ -101,7 +106,8 @@ def test_matching_posts_are_stored_and_scored_once_and_everything_else_is_accoun
     assert live["posts"] == live["labelled"] == len(matching) - len(deleted)
 
 
-def test_a_dropped_connection_resumes_from_its_mark_without_loss_or_duplicates(champion):
+def test_a_dropped_connection_resumes_from_its_mark_without_loss_or_duplicates(db_env, champion):
+    sqlite_only(db_env)
     events, matching, _ = replay_script(400, extras=False)
     engine = open_db(Settings())
     with JetstreamServer(events, rate=1000, drop_after=(80, 150)) as server:
@@ -138,7 +144,8 @@ def test_a_restart_resumes_from_the_stored_cursor_and_stores_nothing_twice(champ
     assert [r[0] for r in runs] == ["stopped", "stopped"] and sum(r[1] for r in runs) == len(matching)
 
 
-def test_a_slow_writer_pauses_reading_instead_of_growing_memory(champion, monkeypatch):
+def test_a_slow_writer_pauses_reading_instead_of_growing_memory(db_env, champion, monkeypatch):
+    sqlite_only(db_env)
     events, matching, _ = replay_script(100, extras=False, match_share=0.9)
     engine = open_db(Settings())
     real = streaming.prepare_batch
@@ -155,7 +162,8 @@ def test_a_slow_writer_pauses_reading_instead_of_growing_memory(champion, monkey
     assert sorted(stored_ids(engine)) == sorted(matching)  # delayed, not dropped
 
 
-def test_a_newly_promoted_champion_scores_the_posts_after_it(champion, tiny_checkpoint, tmp_path, monkeypatch):
+def test_a_newly_promoted_champion_scores_the_posts_after_it(db_env, champion, tiny_checkpoint, tmp_path, monkeypatch):
+    sqlite_only(db_env)
     monkeypatch.setattr(streaming, "CHAMPION_CHECK_S", 0.1)
     events, matching, _ = replay_script(600, extras=False)
     engine = open_db(Settings())
@@ -178,6 +186,7 @@ def test_a_newly_promoted_champion_scores_the_posts_after_it(champion, tiny_chec
 
 
 def test_an_unreachable_or_bad_jetstream_url_is_one_line(db_env, monkeypatch):
+    sqlite_only(db_env)
     monkeypatch.setenv("TWEETSENT_STREAM_BACKOFF_S", "0.01")
     import socket
 
