@@ -18,7 +18,7 @@ import numpy as np
 from sentiment.data.datasets import LabelledSplit, texts_for
 from sentiment.data.test_sets import freeze
 from sentiment.model.classifier import SentimentClassifier
-from sentiment.model.onnx_int8 import INT8_FILE, INT8_METHOD
+from sentiment.model.onnx_int8 import INT8_FILE, INT8_METHOD, Int8Unavailable
 from sentiment.model.precision import quantization_check, use_bf16
 from sentiment.model.scoring import load_classifier
 from sentiment.reporting.gates import check_gates, majority_baseline, tfidf_baseline
@@ -152,7 +152,12 @@ def precision_checks(
             rates["fp32"] = timed_proba(classifier.cpu_copy(), texts, settings.score_batch_size)[1]
         planned.append(("int8_check", "int8", lambda: classifier.int8_copy(folder)))
     for key, kind, make_copy in planned:
-        proba, rates[kind] = timed_proba(make_copy(), texts, settings.score_batch_size)
+        try:
+            copied = make_copy()
+        except Int8Unavailable as exc:  # e.g. a read-only folder: no record, so auto stays in torch
+            logger.warning("model v%d: no %s check, CPU scoring does not use %s on auto: %s", version_id, kind, kind, exc)
+            continue
+        proba, rates[kind] = timed_proba(copied, texts, settings.score_batch_size)
         other = compute_metrics(gold, [classifier.labels[i] for i in proba.argmax(axis=1)], settings.labels)
         check = checks[key] = quantization_check(fp32_macro_f1, other.macro_f1, settings.quantize_max_f1_drop, kind=kind)
         if kind == "int8":

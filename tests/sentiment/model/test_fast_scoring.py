@@ -149,6 +149,19 @@ def test_the_int8_check_records_quality_speed_and_file_and_refuses_a_loss_over_t
     assert precision_checks(Settings(precision="fp32", quantize="off"), 3, fp32, folder, texts, gold, 1.0, 300.0) == {}  # never used: not checked
 
 
+def test_an_int8_file_that_cannot_be_written_skips_the_check_and_falls_back_with_the_reason(tiny_checkpoint, tmp_path, caplog):
+    folder = tmp_path / "v6"
+    SentimentClassifier.from_checkpoint(str(tiny_checkpoint), LABELS, max_length=32).save(folder)
+    (folder / INT8_FILE).mkdir()  # something in the way of the file
+    fp32 = SentimentClassifier.load(folder)
+    settings = Settings(precision="fp32", quantize="auto", labels=",".join(LABELS))
+    with caplog.at_level(logging.WARNING):
+        assert precision_checks(settings, 6, fp32, folder, TEXTS, fp32.predict(TEXTS), 1.0, 300.0) == {}  # no record: auto stays in torch
+    assert f"no int8 check, CPU scoring does not use int8 on auto: {folder / INT8_FILE} cannot be written" in caplog.text
+    with pytest.raises(UserError, match="int8 scoring: .* cannot be written"):
+        SentimentClassifier.load(folder, quantize="on")
+
+
 def test_no_code_uses_the_deprecated_torch_ao_quantization():
     root = Path(__file__).resolve().parents[3]
     users = [p for folder in ("sentiment", "tasks", "flows", "benchmarks") for p in (root / folder).rglob("*.py") if "torch.ao" in p.read_text()]
