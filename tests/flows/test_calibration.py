@@ -40,7 +40,9 @@ def test_temperature_is_fitted_recorded_applied_and_reported(db_env):
     # the stored probabilities are the temperature-scaled ones, and predict() gives them
     again = predict([t for t, _ in stored], model=f"v{version['id']}")
     for (_, probs), fresh in zip(stored, again):
-        assert np.allclose([probs[k] for k in sorted(probs)], [fresh["probabilities"][k] for k in sorted(probs)], atol=1e-4)
+        # 2e-3: where the int8 (ONNX) path scores, activations are quantized per batch, so a tweet's
+        # probabilities move by up to ~1e-3 with its batch-mates
+        assert np.allclose([probs[k] for k in sorted(probs)], [fresh["probabilities"][k] for k in sorted(probs)], atol=2e-3)
 
 
 def test_a_second_version_is_compared_with_the_champion_tweet_by_tweet(db_env, monkeypatch):
