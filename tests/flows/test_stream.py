@@ -73,8 +73,13 @@ def test_the_stream_flow_runs_a_window_and_shows_its_progress(db_env, tiny_check
     assert stats["stored"] == stats["scored"] == len(matching) == counts()[0]
 
     async def artifacts():
+        from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey, ArtifactFilterType
+
+        # filtered: the session's Prefect server holds every earlier test's artifacts too
         async with get_client() as client:
-            return await client.read_artifacts(limit=50)
+            keyed = await client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["stream-progress"])), limit=200)
+            bars = await client.read_artifacts(artifact_filter=ArtifactFilter(type=ArtifactFilterType(any_=["progress"])), limit=200)
+            return keyed + bars
 
     found = asyncio.run(artifacts())
     markdown = max((a for a in found if a.key == "stream-progress"), key=lambda a: a.created)  # its last version
